@@ -1,0 +1,15 @@
+# The README's two commands: `make demo` and `make test`.
+.PHONY: setup demo test bench
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/herolion demo
+
+test: setup
+	.venv/bin/python -m pytest -q -n 2 --dist loadfile
+
+bench: setup
+	.venv/bin/python bench/optim_update.py
+	.venv/bin/python bench/state_bytes.py

@@ -1,0 +1,1 @@
+"""The `herolion` command line and (later) the cluster backends."""

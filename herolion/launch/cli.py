@@ -1,0 +1,38 @@
+"""`herolion <command>`: one entry point; each command lives in its own module.
+
+A command module defines ``register(subparsers)``, which adds its parser and sets
+``func`` (called with the parsed args; returns an exit status or None).
+Bad input raises :class:`herolion.errors.ConfigError`: printed as one line on
+stderr, exit status 2.
+"""
+import argparse
+import importlib
+import sys
+
+from herolion.errors import ConfigError
+
+COMMAND_MODULES = (
+    "herolion.launch.cmd_demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herolion", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        status = args.func(args)
+    except ConfigError as err:
+        print(f"herolion {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
