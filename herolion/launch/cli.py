@@ -13,6 +13,7 @@ from herolion.errors import ConfigError
 
 COMMAND_MODULES = (
     "herolion.launch.cmd_demo",
+    "herolion.launch.cmd_data",
 )
 
 
