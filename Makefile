@@ -5,11 +5,12 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/herolion demo
+	.venv/bin/herolion train --config herolion/configs/demo.py --workdir workdirs/demo
 
 test: setup
 	.venv/bin/python -m pytest -q -n 2 --dist loadfile
 
 bench: setup
 	.venv/bin/python bench/optim_update.py
-	.venv/bin/python bench/state_bytes.py
+	.venv/bin/python bench/models.py
+	.venv/bin/python bench/data.py

@@ -190,6 +190,11 @@ class Checkpointer:
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**items))
         except Exception as err:
+            if "tree structures do not match" in str(err) or "shape" in reason(err).lower():
+                raise ConfigError(
+                    f"checkpoint {step_dir}: does not fit this config's model/optimizer (was "
+                    f"the model or optimizer changed? start a new --workdir, or fine-tune from "
+                    f"it) ({reason(err)})") from None
             raise ConfigError(f"checkpoint {step_dir}: corrupt or unreadable "
                               f"({reason(err)}){_newest_hint(self, step)}") from None
         if not isinstance(restored["state"], dict):

@@ -14,6 +14,7 @@ from herolion.errors import ConfigError
 COMMAND_MODULES = (
     "herolion.launch.cmd_demo",
     "herolion.launch.cmd_data",
+    "herolion.launch.cmd_train",
 )
 
 
@@ -25,8 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_overrides(argv):
+    """big_vision's ``--config.a.b=VALUE`` flags, separated from argparse's arguments."""
+    own, overrides = [], []
+    for arg in argv:
+        (overrides if arg.startswith("--config.") else own).append(arg)
+    return own, overrides
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    own, overrides = split_overrides(sys.argv[1:] if argv is None else list(argv))
+    args = build_parser().parse_args(own)
+    if overrides and not getattr(args, "accepts_config_overrides", False):
+        print(f"herolion {args.command}: error: {overrides[0]}: this command takes no "
+              "--config.FIELD overrides", file=sys.stderr)
+        return 2
+    args.config_overrides = overrides
     try:
         status = args.func(args)
     except ConfigError as err:

@@ -1,0 +1,1 @@
+"""ml_collections configs: ``herolion train --config herolion/configs/NAME.py:ARGS``."""

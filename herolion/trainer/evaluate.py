@@ -1,0 +1,59 @@
+"""Evaluators run during training and by ``herolion eval``.
+
+``config.evals.NAME = dict(type='classification', data=dict(name=..., split=...), pp=...,
+batch_size=...)``. Classification reports ``prec@1`` (top-1; with multi-hot labels, as in
+ImageNet-ReaL, a prediction is correct when it is in the label set and examples with an
+empty set are skipped). The eval pipeline pads the last batch and masks the padding, and
+the step returns sums, so the accuracy is exact for any batch size and process count.
+"""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from herolion.errors import ConfigError
+from herolion.trainer import sharding
+from herolion.trainer.step import make_eval_step
+
+
+class ClassificationEvaluator:
+    def __init__(self, name, cfg, model, mesh, *, data_dir=None, batch_size=None):
+        self.name, self.cfg, self.mesh = name, cfg, mesh
+        self.data_dir, self.batch_size = data_dir, batch_size
+        self.step = jax.jit(make_eval_step(model))
+        self.batch_sharding = sharding.batch_sharding(mesh)
+
+    def batches(self):
+        from herolion.data.eval_pipeline import eval_iterator
+        return eval_iterator(self.cfg, data_dir=self.data_dir, batch_size=self.batch_size,
+                             field=f"config.evals.{self.name}")
+
+    def run(self, params, model_state) -> dict:
+        correct = count = 0.0
+        for local in self.batches():
+            batch = {k: jax.make_array_from_process_local_data(self.batch_sharding, np.asarray(v))
+                     for k, v in local.items()}
+            with jax.set_mesh(self.mesh):
+                sums = self.step(params, model_state, batch)
+            sums = jax.device_get(sums)
+            correct += float(sums["correct"])
+            count += float(sums["count"])
+        return {"prec@1": correct / max(count, 1.0), "examples": count}
+
+
+EVALUATORS = {"classification": ClassificationEvaluator}
+
+
+def from_config(config, model, mesh) -> dict:
+    evals = config.get("evals") or {}
+    data_dir = (config.get("input") or {}).get("data_dir")
+    batch = (config.get("input") or {}).get("batch_size")
+    out = {}
+    for name, cfg in evals.items():
+        kind = cfg.get("type", "classification")
+        if kind not in EVALUATORS:
+            raise ConfigError(f"config.evals.{name}.type: unknown {kind!r}; known: "
+                              + ", ".join(EVALUATORS))
+        out[name] = EVALUATORS[kind](name, cfg, model, mesh, data_dir=data_dir,
+                                     batch_size=cfg.get("batch_size", batch))
+    return out

@@ -1,0 +1,231 @@
+"""The train loop: thin and imperative; every computation lives in a pure, jitted step.
+
+    herolion train --config herolion/configs/demo.py --workdir /tmp/run
+
+Resumes from the newest complete checkpoint in the workdir by itself; a SIGTERM
+(preemption notice) saves at the next step and exits with ``PREEMPTED_EXIT_CODE``; a
+non-finite loss stops the run naming the step, before anything is saved over the last
+good checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from herolion import checkpoints, config as config_lib
+from herolion.errors import ConfigError
+from herolion.trainer import evaluate, losses, mesh as mesh_lib, setup, sharding
+from herolion.trainer.metrics import MetricsWriter
+from herolion.trainer.progress import Progress
+from herolion.trainer.step import make_train_step
+
+log = logging.getLogger("herolion")
+
+
+def prepare_workdir(workdir) -> Path:
+    path = Path(workdir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--workdir: {workdir} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--workdir: cannot create {workdir}: {err.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"--workdir: {workdir} is not writable")
+    return path
+
+
+def total_steps(config) -> int:
+    steps = config.get("total_steps")
+    if steps is None:
+        raise ConfigError("config.total_steps: missing")
+    if not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"config.total_steps: must be a positive integer, got {steps!r}")
+    return steps
+
+
+def global_batch(local: dict, batch_sharding) -> dict:
+    """Per-process numpy batches → global jax arrays sharded over the data axes."""
+    return {k: jax.make_array_from_process_local_data(batch_sharding, np.asarray(v))
+            for k, v in local.items()}
+
+
+def check_batch(config, mesh):
+    batch = config.get("input", {}).get("batch_size")
+    devices = int(np.prod([mesh.shape[a] for a in mesh_lib.data_axes(mesh)]))
+    if not isinstance(batch, int) or batch < 1:
+        raise ConfigError(f"config.input.batch_size: must be a positive integer, got {batch!r}")
+    if batch % devices:
+        raise ConfigError(f"config.input.batch_size: {batch} is not divisible by the {devices} "
+                          f"devices of the batch axes {mesh_lib.data_axes(mesh)}")
+    accum = config.get("accum_steps", 1)
+    if not isinstance(accum, int) or accum < 1 or (batch // jax.process_count()) % accum:
+        raise ConfigError(f"config.accum_steps: must be a positive integer dividing the "
+                          f"per-process batch, got {accum!r}")
+    return batch
+
+
+def prepare_local_data(config):
+    """``input.prepare = True``: write a locally-made dataset (digits...) if it is missing."""
+    inp = config.get("input") or {}
+    if not inp.get("prepare"):
+        return
+    from herolion.data.prepare import prepare
+    name = (inp.get("data") or {}).get("name")
+    if jax.process_index() == 0:
+        prepare(name, inp.get("data_dir"))
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+        multihost_utils.sync_global_devices("herolion:prepare")
+
+
+def train(config, workdir) -> dict:
+    """Runs (or resumes) ``config`` in ``workdir``; returns the last metrics and evals."""
+    from herolion.data import pipeline
+
+    workdir = prepare_workdir(workdir)
+    steps = total_steps(config)
+    primary = jax.process_index() == 0
+    if primary:
+        config_lib.save_config(config, workdir)
+    mesh = mesh_lib.make_mesh(config.get("mesh"))
+    batch_size = check_batch(config, mesh)
+    loss_fn = losses.get(config.get("loss", "softmax_xent"))
+    prepare_local_data(config)
+    data_it = pipeline.train_iterator(config.input, seed=config.get("seed", 0))
+    first_batch = next(data_it)
+    built = setup.build(config, mesh, np.asarray(first_batch["image"]))
+    decay, _ = setup.polyak_config(config)
+    ckpt = checkpoints.Checkpointer(workdir, keep_last=config.get("keep_ckpt", 3),
+                                    keep_every=config.get("keep_ckpt_steps"),
+                                    async_save=config.get("async_checkpoints", True))
+    state = restore_or_init(ckpt, built, data_it)
+    start = int(state.step)
+    pending = None if start else first_batch
+
+    mixup_p = float((config.get("mixup") or {}).get("p", 0.0) or 0.0)
+    step_fn = make_train_step(built.model, built.tx, built.schedule, loss_fn,
+                              accum_steps=config.get("accum_steps", 1), mixup_p=mixup_p,
+                              polyak_decay=decay)
+    batch_sharding = sharding.batch_sharding(mesh)
+    with mesh_context(mesh, config):
+        train_step = jax.jit(step_fn, donate_argnums=0,
+                             out_shardings=(built.shardings, sharding.replicated(mesh)))
+    evaluators = evaluate.from_config(config, built.model, mesh)
+    writer = MetricsWriter(workdir, primary=primary)
+    progress = Progress(steps, batch_size, jax.device_count(), start)
+    log_every = config.get("log_steps", 50)
+    ckpt_every = config.get("ckpt_steps", 1000)
+    eval_every = config.get("eval_steps", 0) or 0
+    history, results, last = [], {}, {}
+    try:
+        with checkpoints.PreemptionGuard() as guard:
+            for step in range(start + 1, steps + 1):
+                local = pending if pending is not None else next(data_it)
+                pending = None
+                with mesh_context(mesh, config):
+                    state, metrics = train_step(state, global_batch(local, batch_sharding))
+                history.append((step, metrics))
+                preempted = guard.should_stop(step)
+                save_now = step % ckpt_every == 0 or step == steps or preempted
+                if step % log_every == 0 or save_now or step == steps:
+                    last = flush_metrics(history, writer, progress, steps)
+                    history = []
+                if eval_every and (step % eval_every == 0 or step == steps):
+                    results = run_evals(evaluators, state, step, writer, workdir)
+                if save_now:
+                    save(ckpt, state, data_it, config, step)
+                if preempted:
+                    ckpt.wait()
+                    log.warning("preempted at step %d: checkpoint saved, exiting with %d",
+                                step, checkpoints.PREEMPTED_EXIT_CODE)
+                    raise Preempted(step)
+        if not eval_every and evaluators:
+            results = run_evals(evaluators, state, steps, writer, workdir)
+    finally:
+        ckpt.wait()
+        ckpt.close()
+        writer.close()
+    return {"step": int(state.step), **last, **results}
+
+
+class Preempted(Exception):
+    """Raised after the preemption checkpoint is safely on disk."""
+
+    def __init__(self, step):
+        super().__init__(f"preempted at step {step}")
+        self.step = step
+
+
+def mesh_context(mesh, config):
+    """The mesh and logical-axis rules the models' activation constraints read."""
+    import contextlib
+
+    import flax.linen as nn
+    stack = contextlib.ExitStack()
+    stack.enter_context(jax.set_mesh(mesh))
+    stack.enter_context(nn.logical_axis_rules(setup.rules_for_mesh(setup.rules_from(config), mesh)))
+    return stack
+
+
+def restore_or_init(ckpt, built, data_it):
+    step = ckpt.latest_step()
+    if step is None:
+        return built.init()
+    target = setup.with_shardings(built.abstract, built.shardings)
+    restored = ckpt.restore(step, abstract_params=target.params,
+                            abstract_opt_state=target.opt_state,
+                            abstract_polyak=target.polyak, data_iterator=data_it,
+                            abstract_model_state=target.model_state or None)
+    extra = restored["state"]
+    rng = jax.device_put(jnp.asarray(np.asarray(extra["rng"], np.uint32)), built.shardings.rng)
+    model_state = restored.get("model_state") or {}
+    if jax.process_index() == 0:
+        print(f"resumed from step {step} ({ckpt.step_dir(step)})", flush=True)
+    return built.abstract.replace(
+        step=jax.device_put(jnp.asarray(step, jnp.int32), built.shardings.step),
+        params=restored["params"], opt_state=restored["opt_state"],
+        model_state=model_state, polyak=restored.get("polyak"), rng=rng)
+
+
+def save(ckpt, state, data_it, config, step):
+    ckpt.save(step, params=state.params, opt_state=state.opt_state, polyak=state.polyak,
+              model_state=state.model_state or None,
+              state={"step": step, "rng": np.asarray(jax.device_get(state.rng)).tolist()},
+              data_iterator=data_it, config=json.loads(config.to_json_best_effort()))
+
+
+def flush_metrics(history, writer, progress, total) -> dict:
+    """Fetch the buffered step metrics, stop on the first non-finite one, write the last."""
+    fetched = jax.device_get(history)
+    for step, metrics in fetched:
+        checkpoints.check_finite(step, metrics)
+    step, metrics = fetched[-1]
+    rates = progress.report(step)
+    scalars = {k: float(v) for k, v in metrics.items()}
+    writer.write(step, {**scalars, **rates})
+    if writer.primary:
+        print(Progress.format(step, total, {k: scalars[k] for k in ("loss", "lr")}, rates),
+              flush=True)
+    return scalars
+
+
+def run_evals(evaluators, state, step, writer, workdir) -> dict:
+    params = state.polyak if state.polyak is not None else state.params
+    results = {}
+    for name, evaluator in evaluators.items():
+        for key, value in evaluator.run(params, state.model_state).items():
+            results[f"{name}/{key}"] = value
+    if results:
+        writer.write(step, results)
+        if writer.primary:
+            print(f"step {step} eval " + " ".join(f"{k} {v:.4f}" for k, v in results.items()),
+                  flush=True)
+            (Path(workdir) / "eval.json").write_text(json.dumps({"step": step, **results}) + "\n")
+    return results

@@ -1,0 +1,107 @@
+"""The pure train step: ``(state, batch) -> (state, metrics)``, jitted with donated state.
+
+Randomness is ``fold_in(state.rng, state.step)``: a function of the step alone, so a run
+resumed from a checkpoint draws exactly what the uninterrupted run drew. Gradients may be
+accumulated over ``accum_steps`` micro-batches (a ``lax.scan``; same result as one big
+batch for models without batch statistics). Metrics: loss, lr, and the global norms of
+gradients, params and updates.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from herolion.optim import polyak as polyak_lib
+from herolion.trainer.state import TrainState
+
+
+def apply_model(model, params, model_state, images, *, train, rng=None):
+    """Logits, and the updated non-param collections (BatchNorm stats) in train mode."""
+    variables = {"params": params, **model_state}
+    rngs = {"dropout": rng} if rng is not None else None
+    if train and model_state:
+        logits, new_state = model.apply(variables, images, train=True, rngs=rngs,
+                                        mutable=list(model_state))
+        return logits, dict(new_state)
+    return model.apply(variables, images, train=train, rngs=rngs), model_state
+
+
+def make_train_step(model, tx, schedule, loss_fn, *, accum_steps: int = 1,
+                    mixup_p: float = 0.0, polyak_decay: float | None = None,
+                    image_key: str = "image", label_key: str = "labels"):
+    """Builds ``train_step(state, batch)``; jit it with ``donate_argnums=0``."""
+
+    def micro_loss(params, model_state, batch, rng):
+        logits, new_state = apply_model(model, params, model_state, batch[image_key],
+                                        train=True, rng=rng)
+        return loss_fn(logits, batch[label_key]).mean(), new_state
+
+    grad_fn = jax.value_and_grad(micro_loss, has_aux=True)
+
+    def train_step(state: TrainState, batch):
+        rng = jax.random.fold_in(state.rng, state.step)
+        mix_rng, drop_rng = jax.random.split(rng)
+        if mixup_p:
+            from herolion.data.mixup import mixup
+            batch = mixup(mix_rng, batch, p=mixup_p, keys=(image_key, label_key))
+        if accum_steps == 1:
+            (loss, model_state), grads = grad_fn(state.params, state.model_state, batch, drop_rng)
+        else:
+            micro = jax.tree.map(
+                lambda x: x.reshape((accum_steps, x.shape[0] // accum_steps) + x.shape[1:]), batch)
+
+            def body(carry, inputs):
+                loss_sum, grad_sum, model_state = carry
+                i, mb = inputs
+                (loss, model_state), grads = grad_fn(state.params, model_state, mb,
+                                                     jax.random.fold_in(drop_rng, i))
+                return (loss_sum + loss, jax.tree.map(jnp.add, grad_sum, grads), model_state), None
+
+            zeros = jax.tree.map(jnp.zeros_like, state.params)
+            (loss, grads, model_state), _ = jax.lax.scan(
+                body, (jnp.zeros([], jnp.float32), zeros, state.model_state),
+                (jnp.arange(accum_steps), micro))
+            loss = loss / accum_steps
+            grads = jax.tree.map(lambda g: g / accum_steps, grads)
+
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        polyak = state.polyak
+        if polyak_decay is not None:
+            polyak = polyak_lib.update(polyak, params, polyak_decay)
+        metrics = {
+            "loss": loss,
+            "lr": jnp.asarray(schedule(state.step), jnp.float32),
+            "grad_norm": optax.tree.norm(grads),
+            "param_norm": optax.tree.norm(params),
+            "update_norm": optax.tree.norm(updates),
+        }
+        new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state,
+                                  model_state=model_state, polyak=polyak)
+        return new_state, metrics
+
+    return train_step
+
+
+def make_eval_step(model, *, image_key: str = "image", label_key: str = "labels",
+                   mask_key: str = "_mask"):
+    """``(params, model_state, batch) -> dict`` of *sums* (correct, count, loss) over the
+    valid examples: summing across batches gives exact accuracy whatever the padding."""
+
+    def eval_step(params, model_state, batch):
+        logits, _ = apply_model(model, params, model_state, batch[image_key], train=False)
+        labels = batch[label_key]
+        mask = batch[mask_key].astype(jnp.float32) if mask_key in batch else jnp.ones(
+            logits.shape[:1], jnp.float32)
+        top1 = jnp.argmax(logits, -1)
+        if labels.ndim == logits.ndim:   # one-hot or multi-hot (ReaL): correct if in the set
+            correct = jnp.take_along_axis(labels, top1[:, None], -1)[:, 0] > 0
+            valid = labels.sum(-1) > 0     # ReaL has examples with no valid label
+        else:
+            correct = top1 == labels
+            valid = jnp.ones_like(correct)
+        weight = mask * valid.astype(jnp.float32)
+        return {"correct": jnp.sum(correct * weight), "count": jnp.sum(weight)}
+
+    return eval_step

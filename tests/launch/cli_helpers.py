@@ -1,0 +1,25 @@
+"""Run the real `herolion` console script in a subprocess (one CPU device, like a user)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEROLION = Path(sys.executable).with_name("herolion")
+
+
+def cli_env(devices: int = 1):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    if devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def run_cli(*args, timeout=600, devices=1):
+    return subprocess.run([str(HEROLION), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=cli_env(devices))
+
+
+def start_cli(*args, devices=1, log=None):
+    return subprocess.Popen([str(HEROLION), *map(str, args)], env=cli_env(devices),
+                            stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
