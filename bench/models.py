@@ -49,12 +49,8 @@ def gflops(model, variables, size: int, compile_: bool) -> float:
     return float(analysis.get("flops", float("nan"))) / 1e9
 
 
-def optimizer_bytes(params) -> dict[str, int | None]:
-    try:
-        from herolion import optim
-    except ImportError as err:  # written concurrently; report instead of failing
-        print(f"# herolion.optim not importable ({err}); optimizer bytes skipped", file=sys.stderr)
-        return {"lion": None, "adamw": None, "adafactorw": None}
+def optimizer_bytes(params) -> dict[str, int]:
+    from herolion import optim
     return {name: optim.state_bytes(getattr(optim, name)(learning_rate=1e-3), params)
             for name in ("lion", "adamw", "adafactorw")}
 

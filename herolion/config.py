@@ -30,8 +30,12 @@ def parse_arg(arg: str | None, **defaults):
     return out
 
 
-def load_config(spec: str, overrides=()):
-    """``"path/to/file.py:arg"`` → the file's ``get_config(arg)`` with ``overrides`` applied."""
+def load_config(spec: str, overrides=(), known_keys=None):
+    """``"path/to/file.py:arg"`` → the file's ``get_config(arg)`` with ``overrides`` applied.
+
+    ``known_keys``: top-level keys an override may add when the file lacks them (the
+    trainer's keys); None allows any. Why: a misspelled ``--config.totl_steps`` would
+    otherwise be added silently and the run would go ahead with the default."""
     path, _, arg = spec.partition(":")
     file = Path(path)
     if not file.is_file():
@@ -50,12 +54,23 @@ def load_config(spec: str, overrides=()):
     takes_arg = bool(inspect.signature(module.get_config).parameters)
     if arg and not takes_arg:
         raise ConfigError(f"--config: {path} takes no argument, got {arg!r}")
-    config = module.get_config(arg or None) if takes_arg else module.get_config()
-    return apply_overrides(config, overrides)
+    try:
+        config = module.get_config(arg or None) if takes_arg else module.get_config()
+    except ConfigError:
+        raise
+    except Exception as err:  # e.g. a KeyError on an arg value the file has no entry for
+        where = f"get_config({arg!r})" if arg else "get_config()"
+        message = (str(err).strip().splitlines() or [""])[0]
+        raise ConfigError(f"--config: {path} {where} failed: {type(err).__name__}: "
+                          f"{message}") from None
+    return apply_overrides(config, overrides, known_keys)
 
 
-def apply_overrides(config, overrides):
-    """Each override is ``"a.b=VALUE"`` (or ``"--config.a.b=VALUE"``); returns the config."""
+def apply_overrides(config, overrides, known_keys=None):
+    """Each override is ``"a.b=VALUE"`` (or ``"--config.a.b=VALUE"``); returns the config.
+
+    A new top-level key must be in ``known_keys`` (when given); new keys inside sections
+    (model kwargs, optax options...) are checked by whoever reads them."""
     for raw in overrides:
         text = raw[len("--config."):] if raw.startswith("--config.") else raw
         path, sep, value = text.partition("=")
@@ -69,6 +84,10 @@ def apply_overrides(config, overrides):
                 raise ConfigError(f"--config.{'.'.join(parents[:i + 1])}: no such config section")
             node = node[name]
         current = node[leaf] if leaf in node else None
+        if leaf not in node and not parents and known_keys is not None \
+                and leaf not in known_keys:
+            raise ConfigError(f"{field}: no such field (not in the config, and not a key the "
+                              "trainer reads; see docs/trainer.md)")
         if leaf not in node and not getattr(node, "is_locked", False):
             node[leaf] = _typed(value, None, field)
             continue

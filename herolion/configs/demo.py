@@ -18,16 +18,17 @@ DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".cache", "herolion", "
 def get_config(arg=None):
     from ml_collections import ConfigDict
     a = parse_arg(arg, steps=800, batch=128, data_dir=DEFAULT_DATA_DIR, optimizer="lion",
-                  width=64, depth=4, patch=8, mesh="data=-1")
+                  width=64, depth=4, patch=8, res=32, mesh="data=-1")
+    resize = f"resize({a.res})|" if a.res != 32 else ""
     c = ConfigDict()
     c.seed = 0
     c.total_steps = a.steps
     c.input = dict(
         data=dict(name="digits", split="train"), data_dir=a.data_dir, prepare=True,
         batch_size=a.batch, num_workers=0, num_threads=2,
-        pp="decode|value_range(-1, 1)|onehot(10, key='label', key_result='labels')")
+        pp=f"decode|{resize}value_range(-1, 1)|onehot(10, key='label', key_result='labels')")
     c.evals = dict(test=dict(type="classification", data=dict(name="digits", split="test"),
-                             pp="decode|value_range(-1, 1)|onehot(10, key='label', key_result='labels')",
+                             pp=f"decode|{resize}value_range(-1, 1)|onehot(10, key='label', key_result='labels')",
                              batch_size=256))
     c.model_name = "vit"
     c.model = dict(patch_size=(a.patch, a.patch), width=a.width, depth=a.depth, mlp_dim=2 * a.width,

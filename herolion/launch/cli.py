@@ -15,6 +15,10 @@ COMMAND_MODULES = (
     "herolion.launch.cmd_demo",
     "herolion.launch.cmd_data",
     "herolion.launch.cmd_train",
+    "herolion.launch.cmd_eval",
+    "herolion.launch.cmd_submit",
+    "herolion.launch.cmd_status",
+    "herolion.launch.cmd_cancel",
 )
 
 

@@ -7,6 +7,8 @@ backends requeue on it).
 import logging
 import sys
 
+from herolion.launch import distributed
+
 NONFINITE_EXIT_CODE = 3
 
 
@@ -15,18 +17,53 @@ def register(sub):
                             description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="FILE.py[:ARGS]")
     parser.add_argument("--workdir", required=True)
+    distributed.add_flags(parser)
     parser.set_defaults(func=run, accepts_config_overrides=True)
 
 
+def quiet_libraries():
+    """Keep the console for herolion's own progress lines: libraries log errors only."""
+    for noisy in ("absl", "jax._src", "orbax", "tensorflow"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def drop_closed_event_loop_noise():
+    """When orbax fails to read a corrupt checkpoint it closes its asyncio loop while
+    tensorstore reads are still in flight; each late read then reports "RuntimeError:
+    Event loop is closed" as an unraisable exception — dozens of tracebacks after the
+    one-line error; its abandoned read tasks are also logged by asyncio as "Task exception
+    was never retrieved". Those (and only those) are dropped."""
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(getattr(f, "herolion_quiet", False) for f in asyncio_log.filters):
+        def orphan_tasks(record):
+            return "exception was never retrieved" not in record.getMessage()
+        orphan_tasks.herolion_quiet = True
+        asyncio_log.addFilter(orphan_tasks)
+    default = sys.unraisablehook
+    if getattr(default, "herolion_quiet", False):   # already installed (in-process callers)
+        return
+
+    def hook(unraisable):
+        exc = unraisable.exc_value
+        if isinstance(exc, RuntimeError) and "Event loop is closed" in str(exc):
+            return
+        default(unraisable)
+
+    hook.herolion_quiet = True
+    sys.unraisablehook = hook
+
+
 def run(args):
+    # first: jax.distributed.initialize must run before anything touches a JAX backend.
+    distributed.initialize_from_env(args)
+    drop_closed_event_loop_noise()
     from herolion import checkpoints
     from herolion.config import load_config
     from herolion.trainer import loop
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    for noisy in ("absl", "jax._src", "orbax", "tensorflow"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    config = load_config(args.config, args.config_overrides)
+    quiet_libraries()
+    config = load_config(args.config, args.config_overrides, known_keys=loop.CONFIG_KEYS)
     try:
         result = loop.train(config, args.workdir)
     except loop.Preempted:

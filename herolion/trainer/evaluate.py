@@ -17,10 +17,11 @@ from herolion.trainer.step import make_eval_step
 
 
 class ClassificationEvaluator:
-    def __init__(self, name, cfg, model, mesh, *, data_dir=None, batch_size=None):
+    def __init__(self, name, cfg, model, mesh, *, data_dir=None, batch_size=None,
+                 build_steps=True):
         self.name, self.cfg, self.mesh = name, cfg, mesh
         self.data_dir, self.batch_size = data_dir, batch_size
-        self.step = jax.jit(make_eval_step(model))
+        self.step = jax.jit(make_eval_step(model)) if build_steps else None
         self.batch_sharding = sharding.batch_sharding(mesh)
 
     def batches(self):
@@ -44,7 +45,7 @@ class ClassificationEvaluator:
 EVALUATORS = {"classification": ClassificationEvaluator}
 
 
-def from_config(config, model, mesh) -> dict:
+def from_config(config, model, mesh, *, build_steps=True) -> dict:
     evals = config.get("evals") or {}
     data_dir = (config.get("input") or {}).get("data_dir")
     batch = (config.get("input") or {}).get("batch_size")
@@ -55,5 +56,6 @@ def from_config(config, model, mesh) -> dict:
             raise ConfigError(f"config.evals.{name}.type: unknown {kind!r}; known: "
                               + ", ".join(EVALUATORS))
         out[name] = EVALUATORS[kind](name, cfg, model, mesh, data_dir=data_dir,
-                                     batch_size=cfg.get("batch_size", batch))
+                                     batch_size=cfg.get("batch_size", batch),
+                                     build_steps=build_steps)
     return out

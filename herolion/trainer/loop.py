@@ -27,6 +27,14 @@ from herolion.trainer.step import make_train_step
 
 log = logging.getLogger("herolion")
 
+# Top-level keys the trainer reads (docs/trainer.md). A ``--config.KEY=VALUE`` override may
+# add one of these to a config that lacks it; any other new key is a typo, refused.
+CONFIG_KEYS = (
+    "seed", "total_steps", "input", "model_name", "model", "model_init", "model_load", "loss",
+    "optimizer", "lr", "wd", "optax", "schedule", "grad_clip_norm", "lr_mults", "wd_mults",
+    "accum_steps", "mixup", "polyak", "mesh", "sharding_rules", "log_steps", "ckpt_steps",
+    "keep_ckpt", "keep_ckpt_steps", "async_checkpoints", "eval_steps", "evals")
+
 
 def prepare_workdir(workdir) -> Path:
     path = Path(workdir)
@@ -48,6 +56,24 @@ def total_steps(config) -> int:
     if not isinstance(steps, int) or steps < 1:
         raise ConfigError(f"config.total_steps: must be a positive integer, got {steps!r}")
     return steps
+
+
+def _int_field(config, key, default, minimum):
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"config.{key}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_cadence(config):
+    """Logging/checkpoint/eval cadence and retention, checked before anything runs (a
+    ``log_steps=0`` would otherwise divide by zero at the first step)."""
+    _int_field(config, "log_steps", 50, 1)
+    _int_field(config, "ckpt_steps", 1000, 1)
+    _int_field(config, "eval_steps", 0, 0)
+    _int_field(config, "keep_ckpt", 3, 1)
+    if config.get("keep_ckpt_steps") is not None:
+        _int_field(config, "keep_ckpt_steps", None, 1)
 
 
 def global_batch(local: dict, batch_sharding) -> dict:
@@ -79,7 +105,12 @@ def prepare_local_data(config):
     from herolion.data.prepare import prepare
     name = (inp.get("data") or {}).get("name")
     if jax.process_index() == 0:
-        prepare(name, inp.get("data_dir"))
+        try:
+            prepare(name, inp.get("data_dir"))
+        except ConfigError as err:  # prepare names its own args ("name: ..."): say where they are
+            text = str(err)
+            raise ConfigError("config.input." + ("data." if text.startswith("name:") else "")
+                              + text) from None
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
         multihost_utils.sync_global_devices("herolion:prepare")
@@ -91,9 +122,8 @@ def train(config, workdir) -> dict:
 
     workdir = prepare_workdir(workdir)
     steps = total_steps(config)
+    check_cadence(config)
     primary = jax.process_index() == 0
-    if primary:
-        config_lib.save_config(config, workdir)
     mesh = mesh_lib.make_mesh(config.get("mesh"))
     batch_size = check_batch(config, mesh)
     loss_fn = losses.get(config.get("loss", "softmax_xent"))
@@ -105,7 +135,7 @@ def train(config, workdir) -> dict:
     ckpt = checkpoints.Checkpointer(workdir, keep_last=config.get("keep_ckpt", 3),
                                     keep_every=config.get("keep_ckpt_steps"),
                                     async_save=config.get("async_checkpoints", True))
-    state = restore_or_init(ckpt, built, data_it)
+    state = restore_or_init(ckpt, built, data_it, config)
     start = int(state.step)
     pending = None if start else first_batch
 
@@ -118,6 +148,8 @@ def train(config, workdir) -> dict:
         train_step = jax.jit(step_fn, donate_argnums=0,
                              out_shardings=(built.shardings, sharding.replicated(mesh)))
     evaluators = evaluate.from_config(config, built.model, mesh)
+    if primary:  # only now: a config that fails any check above leaves the workdir as it was
+        config_lib.save_config(config, workdir)
     writer = MetricsWriter(workdir, primary=primary)
     progress = Progress(steps, batch_size, jax.device_count(), start)
     log_every = config.get("log_steps", 50)
@@ -174,9 +206,16 @@ def mesh_context(mesh, config):
     return stack
 
 
-def restore_or_init(ckpt, built, data_it):
+def restore_or_init(ckpt, built, data_it, config):
+    """Resume the newest checkpoint; else start from ``model_init`` (fine-tune) or scratch."""
     step = ckpt.latest_step()
     if step is None:
+        if config.get("model_init"):
+            from herolion.trainer.model_init import load_init_params
+            params = load_init_params(config, built.abstract.params)
+            if jax.process_index() == 0:
+                print(f"initialised from {config.model_init}", flush=True)
+            return built.init_from(params)
         return built.init()
     target = setup.with_shardings(built.abstract, built.shardings)
     restored = ckpt.restore(step, abstract_params=target.params,
@@ -225,7 +264,8 @@ def run_evals(evaluators, state, step, writer, workdir) -> dict:
     if results:
         writer.write(step, results)
         if writer.primary:
-            print(f"step {step} eval " + " ".join(f"{k} {v:.4f}" for k, v in results.items()),
-                  flush=True)
+            which = "polyak params" if state.polyak is not None else "params"
+            print(f"step {step} eval ({which}) "
+                  + " ".join(f"{k} {v:.4f}" for k, v in results.items()), flush=True)
             (Path(workdir) / "eval.json").write_text(json.dumps({"step": step, **results}) + "\n")
     return results

@@ -27,6 +27,7 @@ class Built:
     abstract: TrainState        # ShapeDtypeStructs
     shardings: TrainState       # NamedShardings, same structure
     init: Any                   # jitted () -> TrainState, born sharded
+    init_from: Any              # jitted (params) -> TrainState: fine-tuning starts
 
 
 def rules_from(config):
@@ -98,10 +99,11 @@ def build(config, mesh, example_images) -> Built:
     shardings = TrainState(step=rep, params=param_shardings, opt_state=opt_shardings,
                            model_state=model_state_shardings, polyak=polyak_shardings, rng=rep)
 
-    def init_state():
+    def init_state(params=None):
         base = jax.random.PRNGKey(seed)
         variables = nn.unbox(init_variables(jax.random.fold_in(base, 0)))
-        params = variables.pop("params")
+        fresh = variables.pop("params")
+        params = fresh if params is None else params
         return TrainState(
             step=jnp.zeros([], jnp.int32), params=params, opt_state=tx.init(params),
             model_state=dict(variables),
@@ -110,8 +112,9 @@ def build(config, mesh, example_images) -> Built:
 
     abstract = jax.eval_shape(init_state)
     init = jax.jit(init_state, out_shardings=shardings)
+    init_from = jax.jit(init_state, in_shardings=(param_shardings,), out_shardings=shardings)
     return Built(model=model, tx=tx, schedule=schedule, abstract=abstract,
-                 shardings=shardings, init=init)
+                 shardings=shardings, init=init, init_from=init_from)
 
 
 def with_shardings(abstract, shardings):

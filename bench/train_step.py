@@ -1,0 +1,394 @@
+"""The train step's speed, its MFU, the loop's overhead and the cost of a save, in one run.
+
+CPU (default) prints, measured side by side in this process:
+
+* images/s of the jitted train step (``setup.build`` + ``step.make_train_step``, state
+  donated, as the loop runs it) for ViT-S/16 at 224 px, batch 8, Lion; and for the demo's
+  tiny ViT on 32x32 digits-shaped input at the demo's batch;
+* MFU: the compiled step's FLOPs (XLA's ``cost_analysis``) / step time, as a fraction of
+  this CPU's measured matmul peak (a jitted f32 ``jnp.dot`` of two 2048x2048 matrices,
+  timed in the same run). Why measured and not a spec sheet: the machine is a shared VM
+  whose clock and vector units we do not know; the same dot is the ceiling XLA reaches;
+* the loop's overhead: the real ``herolion.trainer.loop.train`` on the demo config (local
+  digits, evals and checkpoints off until the last step) versus the bare jitted step on
+  device-resident batches of the same shape. The loop's rate is read from its
+  ``metrics.jsonl`` (``steps_per_sec`` between log reports, the first report — which
+  includes compilation — dropped);
+* how long a save blocks the loop: ``Checkpointer(async_save=True).save`` (returns once the
+  arrays are on the host) versus a synchronous save, on the ViT-S/16 train state.
+
+``--gpu`` (automatic when ``jax.default_backend() == 'gpu'``) instead runs only the
+ViT-B/16 step at 224 px in bf16 compute at the largest batch of ``--gpu-batches`` that
+fits, for Lion and AdamW, each in a fresh child process (so peak memory is that
+optimizer's own), and prints MFU against 989 TFLOP/s (H100/H200 dense bf16) and
+``peak_bytes_in_use``. That mode imports only jax/flax/optax/numpy and
+``herolion.optim/models/trainer.setup/step`` — no grain/tfds/clu/tensorflow/orbax — so
+it runs on a GPU image with only jax, flax and optax installed.
+
+    .venv/bin/python bench/train_step.py              # CPU, ~5 min on 2 cores
+    .venv/bin/python bench/train_step.py --gpu        # ViT-B/16, Lion vs AdamW
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from herolion.trainer import losses, mesh as mesh_lib, setup, sharding  # noqa: E402
+from herolion.trainer.step import make_train_step  # noqa: E402
+
+H100_BF16_PEAK = 989e12     # dense bf16 FLOP/s of an H100/H200 SXM
+
+
+# -- shared helpers (jax/flax/optax/numpy + herolion.trainer.setup/step only) --------------
+
+def mesh_context(mesh, config):
+    """What ``loop.mesh_context`` does, without importing the loop (it needs grain/orbax)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(jax.set_mesh(mesh))
+    stack.enter_context(nn.logical_axis_rules(
+        setup.rules_for_mesh(setup.rules_from(config), mesh)))
+    return stack
+
+
+def vit_config(variant, *, optimizer="lion", batch=8, num_classes=1000, dtype=None,
+               model=None, total_steps=10_000):
+    """A plain-dict trainer config (no ml_collections needed): paper-like Lion/AdamW."""
+    lr, wd = {"lion": (1e-4, 1.0), "adamw": (1e-3, 0.1)}[optimizer]
+    model = dict(model or dict(variant=variant, num_classes=num_classes, pool_type="tok"))
+    if dtype:
+        model["dtype"] = dtype
+    return {"seed": 0, "total_steps": total_steps, "model_name": "vit", "model": model,
+            "optimizer": optimizer, "lr": lr, "wd": wd,
+            "optax": {"b1": 0.9, "b2": 0.99} if optimizer == "lion" else {},
+            "schedule": {"decay_type": "cosine", "warmup_steps": 100},
+            "grad_clip_norm": 1.0, "input": {"batch_size": batch}, "mesh": "data=-1"}
+
+
+class StepBench:
+    """A built, compiled, donated train step on a fixed device-resident batch."""
+
+    def __init__(self, config, image_shape, num_classes, *, dtype=np.float32):
+        self.config = config
+        self.mesh = mesh_lib.make_mesh(config["mesh"])
+        batch = config["input"]["batch_size"]
+        rng = np.random.default_rng(0)
+        images = rng.uniform(-1, 1, (batch, *image_shape)).astype(dtype)
+        labels = np.eye(num_classes, dtype=np.float32)[rng.integers(0, num_classes, batch)]
+        self.built = setup.build(config, self.mesh, images)
+        step = make_train_step(self.built.model, self.built.tx, self.built.schedule,
+                               losses.softmax_xent)
+        bs = sharding.batch_sharding(self.mesh)
+        self.batch = {"image": jax.device_put(images, bs), "labels": jax.device_put(labels, bs)}
+        self.state = self.built.init()
+        with mesh_context(self.mesh, config):
+            jitted = jax.jit(step, donate_argnums=0,
+                             out_shardings=(self.built.shardings, sharding.replicated(self.mesh)))
+            t0 = time.perf_counter()
+            self.compiled = jitted.lower(self.state, self.batch).compile()
+            self.compile_s = time.perf_counter() - t0
+        cost = self.compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        self.flops = float(cost["flops"])
+        self.batch_size = batch
+
+    def run(self, n):
+        """``n`` steps back to back; seconds per step (blocks on the last state)."""
+        state = self.state
+        t0 = time.perf_counter()
+        for _ in range(n):
+            state, metrics = self.compiled(state, self.batch)
+        jax.block_until_ready((state, metrics))
+        dt = (time.perf_counter() - t0) / n
+        self.state = state
+        return dt
+
+    def timed(self, warmup, rounds, steps_per_round):
+        self.run(warmup)
+        return statistics.median(self.run(steps_per_round) for _ in range(rounds))
+
+
+# -- CPU -----------------------------------------------------------------------------------
+
+def matmul_peak(n=2048, rounds=3, reps=2):
+    """FLOP/s of a jitted f32 ``n x n @ n x n`` (the best of ``rounds``)."""
+    k1, k2 = jax.random.split(jax.random.key(0))
+    a = jax.random.normal(k1, (n, n), jnp.float32)
+    b = jax.random.normal(k2, (n, n), jnp.float32)
+    dot = jax.jit(jnp.dot)
+    dot(a, b).block_until_ready()
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            out = dot(a, b)
+        out.block_until_ready()
+        times.append((time.perf_counter() - t0) / reps)
+    return 2 * n ** 3 / min(times)
+
+
+def interleaved_mfu(bench, rounds, steps):
+    """Rounds of (matmul peak, ``steps`` train steps), and a closing peak. Each round's MFU
+    is against the higher of the two peaks measured next to it. Why: this machine is
+    shared, and its matmul peak drifts by 2x within a minute; a peak measured once, far
+    from the steps, makes MFU meaningless. Returns (median step s, median peak, MFU)."""
+    step_s, peaks = [], [matmul_peak()]
+    for _ in range(rounds):
+        step_s.append(bench.run(steps))
+        peaks.append(matmul_peak())
+    mfus = [bench.flops / t / max(p0, p1) for t, p0, p1 in zip(step_s, peaks, peaks[1:])]
+    return statistics.median(step_s), statistics.median(peaks), statistics.median(mfus), peaks
+
+
+def demo_config(steps, data_dir, *, log_steps):
+    """The demo config as the CLI builds it; evals off, checkpoints only at the end."""
+    from herolion.config import load_config
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(f"{root}/herolion/configs/demo.py:steps={steps},data_dir={data_dir}")
+    config.evals = {}
+    config.eval_steps = 0
+    config.log_steps = log_steps
+    config.ckpt_steps = 10 ** 9
+    return config
+
+
+class InMemoryBatches:
+    """Pre-made batches, cycled, checkpointable like a grain iterator (bytes state): the
+    loop with its input pipeline's host work taken out, to separate the two costs."""
+
+    def __init__(self, batches):
+        self.batches, self.i = batches, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        batch = self.batches[self.i % len(self.batches)]
+        self.i += 1
+        return batch
+
+    def get_state(self):
+        return json.dumps({"i": self.i}).encode()
+
+    def set_state(self, state):
+        self.i = json.loads(state)["i"]
+
+
+def loop_rate(config, workdir, in_memory=False):
+    """Steady-state steps/s of ``loop.train``: the median of its ``steps_per_sec`` reports
+    after the first (which includes compilation). ``in_memory``: the pipeline's first 16
+    batches, cycled, instead of the live pipeline."""
+    from herolion.data import pipeline
+    from herolion.trainer import loop
+    real = pipeline.train_iterator
+    if in_memory:
+        it = real(config.input, seed=config.get("seed", 0))
+        batches = [next(it) for _ in range(16)]
+        pipeline.train_iterator = lambda *a, **k: InMemoryBatches(batches)
+    try:
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(open(os.devnull, "w")):
+            loop.train(config, workdir)
+        wall = time.perf_counter() - t0
+    finally:
+        pipeline.train_iterator = real
+    rows = [json.loads(line) for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()]
+    rates = [r["steps_per_sec"] for r in rows if "steps_per_sec" in r][1:]
+    return statistics.median(rates), rates, wall
+
+
+def host_work(config, n=100):
+    """Where the loop's per-step host time goes: batches/s of the input pipeline alone,
+    and seconds per ``loop.global_batch`` (numpy batch -> sharded global array)."""
+    from herolion.data import pipeline
+    from herolion.trainer import loop
+    it = pipeline.train_iterator(config.input, seed=0)
+    local = next(it)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        local = next(it)
+    data_s = (time.perf_counter() - t0) / n
+    mesh = mesh_lib.make_mesh(config.get("mesh"))
+    bs = sharding.batch_sharding(mesh)
+    jax.block_until_ready(loop.global_batch(local, bs))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        out = loop.global_batch(local, bs)
+    jax.block_until_ready(out)
+    return data_s, (time.perf_counter() - t0) / n
+
+
+def save_blocking(state, workdir, *, async_save, rounds=3):
+    """Median seconds ``save`` blocks the caller, and the median until committed."""
+    from herolion.checkpoints import Checkpointer
+    blocked, total = [], []
+    with Checkpointer(workdir, keep_last=2, async_save=async_save) as ckpt:
+        for i in range(rounds + 1):
+            jax.block_until_ready(state)
+            t0 = time.perf_counter()
+            ckpt.save(i + 1, params=state.params, opt_state=state.opt_state,
+                      state={"rng": np.asarray(jax.device_get(state.rng)).tolist()})
+            t1 = time.perf_counter()
+            ckpt.wait()
+            t2 = time.perf_counter()
+            if i:   # the first save pays orbax's one-off setup
+                blocked.append(t1 - t0)
+                total.append(t2 - t0)
+    return statistics.median(blocked), statistics.median(total)
+
+
+def cpu_main(args):
+    print(f"jax {jax.__version__} backend={jax.default_backend()} devices={jax.device_count()} "
+          f"cpus={os.cpu_count()} XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}", flush=True)
+    rows = []
+    vit_s = StepBench(vit_config("S/16", batch=8), (224, 224, 3), 1000)
+    vit_s.run(1)
+    rows.append(("ViT-S/16 224px b8 Lion", vit_s, *interleaved_mfu(vit_s, args.rounds, args.vit_steps)))
+    demo_model = dict(patch_size=(8, 8), width=64, depth=4, mlp_dim=128, num_heads=4,
+                      num_classes=10, pool_type="gap", posemb="learn")
+    demo = StepBench(vit_config(None, batch=128, model=demo_model), (32, 32, 3), 10)
+    demo.run(5)
+    rows.append(("demo ViT 32px b128 Lion", demo, *interleaved_mfu(demo, args.rounds, 30)))
+
+    print("\nMFU = compiled step FLOPs (XLA cost_analysis) / step time / matmul peak (jitted f32 "
+          "2048x2048 jnp.dot, measured between rounds of steps; median over rounds)")
+    print("| step | images/s | step ms | GFLOP/step | GFLOP/s | matmul peak GFLOP/s | MFU "
+          "| compile s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, b, t, peak, mfu, peaks in rows:
+        print(f"| {name} | {b.batch_size / t:.1f} | {t * 1e3:.1f} | {b.flops / 1e9:.2f} | "
+              f"{b.flops / t / 1e9:.1f} | {peak / 1e9:.1f} (range {min(peaks) / 1e9:.0f}-"
+              f"{max(peaks) / 1e9:.0f}) | {mfu:.3f} | {b.compile_s:.1f} |", flush=True)
+
+    # The loop vs the bare step, on the demo's shapes.
+    with tempfile.TemporaryDirectory() as tmp:
+        from herolion.data.prepare import prepare
+        data_dir = Path(tmp) / "tfds"
+        with contextlib.redirect_stdout(sys.stderr):   # tfds' progress bars
+            prepare("digits", data_dir)
+        config = demo_config(args.loop_steps, data_dir, log_steps=args.loop_log_steps)
+        # bare step timed before and after the loops: the machine's load drifts.
+        bare_s = [demo.timed(2, 3, 50)]
+        rate, rates, wall = loop_rate(config, Path(tmp) / "run")
+        mem_rate, mem_rates, mem_wall = loop_rate(config, Path(tmp) / "run_mem", in_memory=True)
+        bare_s.append(demo.timed(2, 3, 50))
+        data_s, assemble_s = host_work(config)
+    bare = 1.0 / statistics.mean(bare_s)
+    print(f"\nloop.train on the demo ({args.loop_steps} steps, log every {args.loop_log_steps};"
+          f" steps/s = median of its reports after the first):")
+    print(f"| run | steps/s | reports | overhead vs bare step |")
+    print("|---|---|---|---|")
+    print(f"| bare jitted step, same shapes (before/after: "
+          f"{', '.join(f'{1 / b:.2f}' for b in bare_s)}) | {bare:.2f} | | |")
+    print(f"| loop.train, live grain pipeline | {rate:.2f} | "
+          f"{', '.join(f'{r:.2f}' for r in rates)} | {bare / rate - 1:+.1%} |")
+    print(f"| loop.train, in-memory batches | {mem_rate:.2f} | "
+          f"{', '.join(f'{r:.2f}' for r in mem_rates)} | {bare / mem_rate - 1:+.1%} |")
+    print(f"loop overhead (target <= 3%): {bare / rate - 1:+.1%} with the input pipeline, "
+          f"{bare / mem_rate - 1:+.1%} for the loop's own per-step work")
+    print(f"  host work per step: input pipeline alone {data_s * 1e3:.2f} ms/batch "
+          f"({1 / data_s:.0f} batches/s, {config.input.batch_size / data_s:.0f} images/s); "
+          f"global_batch {assemble_s * 1e3:.3f} ms; bare step {1e3 / bare:.2f} ms", flush=True)
+
+    # A save's blocking time, async vs sync, on the ViT-S/16 state.
+    with tempfile.TemporaryDirectory() as tmp:
+        a_block, a_total = save_blocking(vit_s.state, Path(tmp) / "async", async_save=True)
+        s_block, s_total = save_blocking(vit_s.state, Path(tmp) / "sync", async_save=False)
+    mb = sum(x.nbytes for x in jax.tree.leaves((vit_s.state.params, vit_s.state.opt_state))) / 2**20
+    print(f"\nViT-S/16 checkpoint ({mb:.0f} MiB params+opt_state):")
+    print(f"async save blocks the loop {a_block * 1e3:.0f} ms (committed after {a_total * 1e3:.0f} ms)")
+    print(f"sync save blocks the loop {s_block * 1e3:.0f} ms")
+    print(f"async blocking / sync save: {a_block / s_block:.3f} (target <= 0.10)", flush=True)
+
+
+# -- GPU -----------------------------------------------------------------------------------
+
+def gpu_child(optimizer, batches, steps, variant="B/16"):
+    """Try ``batches`` largest first; print one JSON line for the first that fits."""
+    failed = []
+    for batch in batches:
+        try:
+            b = StepBench(vit_config(variant, optimizer=optimizer, batch=batch, dtype="bfloat16"),
+                          (224, 224, 3), 1000)
+            t = b.timed(3, 5, steps)
+        except Exception as err:   # XlaRuntimeError RESOURCE_EXHAUSTED, or compile-time OOM
+            if "RESOURCE_EXHAUSTED" not in str(err) and "out of memory" not in str(err).lower():
+                raise
+            failed.append(batch)
+            b = None
+            jax.clear_caches()
+            continue
+        stats = jax.devices()[0].memory_stats() or {}
+        print(json.dumps({"optimizer": optimizer, "batch": batch, "step_s": t,
+                          "flops": b.flops, "peak_bytes": stats.get("peak_bytes_in_use"),
+                          "failed_batches": failed, "device": str(jax.devices()[0])}), flush=True)
+        return 0
+    print(json.dumps({"optimizer": optimizer, "failed_batches": failed}), flush=True)
+    return 1
+
+
+def gpu_main(args):
+    batches = [int(b) for b in args.gpu_batches.split(",")]
+    print(f"jax {jax.__version__} backend={jax.default_backend()} device={jax.devices()[0]}")
+    print(f"ViT-{args.gpu_variant} 224px, bf16 compute (f32 params), largest batch of {batches} that fits; "
+          f"MFU vs {args.peak_tflops:.0f} TFLOP/s\n", flush=True)
+    print("| optimizer | batch | images/s | step ms | TFLOP/step | TFLOP/s | MFU | peak memory GiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for optimizer in ("lion", "adamw"):
+        proc = subprocess.run([sys.executable, __file__, "--gpu-child", optimizer,
+                               "--gpu-batches", ",".join(map(str, batches)),
+                               "--gpu-steps", str(args.gpu_steps),
+                               "--gpu-variant", args.gpu_variant],
+                              capture_output=True, text=True)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode or not lines:
+            print(f"| {optimizer} | failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]} |")
+            continue
+        r = json.loads(lines[-1])
+        tflops = r["flops"] / r["step_s"] / 1e12
+        peak = r["peak_bytes"] / 2**30 if r["peak_bytes"] else float("nan")
+        note = f" (after OOM at {r['failed_batches']})" if r["failed_batches"] else ""
+        print(f"| {optimizer} | {r['batch']}{note} | {r['batch'] / r['step_s']:.0f} | "
+              f"{r['step_s'] * 1e3:.1f} | {r['flops'] / 1e12:.2f} | {tflops:.0f} | "
+              f"{tflops * 1e12 / (args.peak_tflops * 1e12):.3f} | {peak:.1f} |", flush=True)
+        # Same batch for both optimizers where it fits: a like-for-like memory comparison.
+        batches = [b for b in batches if b <= r["batch"]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gpu", action="store_true", help="ViT-B/16 bf16 Lion vs AdamW only")
+    parser.add_argument("--gpu-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--gpu-batches", default="256,192,128,96,64,32")
+    parser.add_argument("--gpu-steps", type=int, default=10)
+    parser.add_argument("--gpu-variant", default="B/16", help="for a CPU smoke test: Ti/16")
+    parser.add_argument("--peak-tflops", type=float, default=H100_BF16_PEAK / 1e12)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--vit-steps", type=int, default=2)
+    parser.add_argument("--loop-steps", type=int, default=250)
+    parser.add_argument("--loop-log-steps", type=int, default=50)
+    args = parser.parse_args(argv)
+    if args.gpu_child:
+        return gpu_child(args.gpu_child, [int(b) for b in args.gpu_batches.split(",")],
+                         args.gpu_steps, args.gpu_variant)
+    if args.gpu or jax.default_backend() == "gpu":
+        return gpu_main(args)
+    return cpu_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""`herolion submit --cluster slurm` against a real slurmctld/slurmd (scripts/local_slurm.sh).
+
+One submission covers both acceptance paths, to keep the suite short: 2 tasks start and
+train; ``scancel --signal=TERM`` (what ``--signal=TERM@120`` does before a time limit)
+makes both save and exit 75; the batch script requeues the job; the requeued job resumes
+from that checkpoint and finishes. SLURM holds a requeued batch job for ~2 minutes
+(EligibleTime); the test releases it at once with ``scontrol update StartTime=now``, as an
+operator could, which changes nothing about what is tested.
+
+Skipped only when ``sbatch`` is not installed; with sbatch but no running cluster it fails.
+"""
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.launch.cli_helpers import run_cli
+
+pytestmark = pytest.mark.skipif(shutil.which("sbatch") is None,
+                                reason="sbatch not installed (scripts/local_slurm.sh start)")
+
+DEMO = "herolion/configs/demo.py"
+STEPS = 100
+
+
+def job_state(job_id):
+    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True,
+                         text=True).stdout.strip()
+    return out or "GONE"
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_slurm_job_trains_is_preempted_requeues_and_finishes(digits_dir, tmp_path):
+    workdir = tmp_path / "slurm"
+    proc = run_cli("submit", "--cluster", "slurm", "--num-processes", "2", "--name", "hl-test",
+                   "--config", f"{DEMO}:steps={STEPS},width=16,depth=1,batch=32,"
+                   f"data_dir={digits_dir}", "--workdir", workdir, "--config.log_steps=5",
+                   "--config.ckpt_steps=50", "--config.async_checkpoints=False")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    job_id = json.loads((workdir / "launch" / "slurm.json").read_text())["job_id"]
+    log = workdir / "logs" / f"slurm-{job_id}.out"
+    try:
+        # train steps are running (the preemption guard is installed): preempt
+        wait_for(lambda: (workdir / "metrics.jsonl").exists(), 240, "the first metrics")
+        subprocess.run(["scancel", "--signal=TERM", job_id], check=True)
+        wait_for(lambda: "requeueing job" in log.read_text(), 120, "the requeue")
+        wait_for(lambda: job_state(job_id) == "PENDING", 30, "the job to be pending")
+        subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True)
+        wait_for(lambda: job_state(job_id) == "GONE", 300, "the job to finish")
+    finally:
+        subprocess.run(["scancel", job_id], capture_output=True)
+    text = log.read_text()
+    assert text.count("exiting with 75") == 2, text[-3000:]      # both tasks saved and left
+    assert "restart 1 on" in text and "resumed from step" in text, text[-3000:]
+    assert text.count(f"done: step={STEPS}") == 2, text[-3000:]
+    ckpt = workdir / "checkpoints"
+    steps = sorted(int(p.name) for p in ckpt.iterdir() if p.name.isdigit())
+    assert steps[-1] == STEPS
+    rows = [json.loads(l) for l in (workdir / "metrics.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in rows) == STEPS
+    status = run_cli("status", "--workdir", workdir)
+    assert f"slurm job {job_id}: not in queue" in status.stdout, status.stdout
+    assert f"checkpoint: step {STEPS}" in status.stdout
