@@ -1,15 +1,26 @@
 """Images/s of ImageNet-style train preprocessing: grain (ours) vs an equivalent tf.data.
 
-Why: the paper's runs are input-bound at small models; our numpy/PIL ops in grain
-must keep up with TensorFlow's C++ pipeline. Both pipelines read the same locally
-generated JPEGs (ImageNet-like 500x375, smooth content) from a temp dir, decode,
-inception-crop to 224 (area 5..100 %, ratio 3/4..4/3), flip left-right, and batch.
-grain runs ``decode_jpeg_and_inception_crop(224)|flip_lr`` (and, for reference,
-the unfused ``decode|inception_crop(224)|flip_lr``) with worker processes; tf.data
-uses ``decode_and_crop_jpeg`` + ``sample_distorted_bounding_box`` with AUTOTUNE.
-Prints each rate and the ratio grain / tf.data. Usage::
+Why: the paper's runs are input-bound at small models; our ops in grain must keep up
+with TensorFlow's C++ pipeline. Both pipelines read the same locally generated JPEGs
+(ImageNet-like 500x375, smooth content + noise) from a temp dir, decode, inception-crop
+to 224 (area 5..100 %, ratio 3/4..4/3), flip left-right, and batch. Both get the same
+parallelism budget (``--cpus``, default: all cores):
 
-    .venv/bin/python bench/data.py [--images 256] [--epochs 3] [--workers N] [--batch 32]
+* tf.data: ``extract_jpeg_shape`` + ``sample_distorted_bounding_box`` +
+  ``decode_and_crop_jpeg`` + ``resize`` (bilinear) + flip, ``map`` with AUTOTUNE on a
+  private thread pool of ``--cpus`` threads;
+* grain: ``decode_jpeg_and_inception_crop(224)|flip_lr`` (libjpeg-turbo with DCT scaling
+  + OpenCV resize) with ``--cpus`` read threads in-process, and with ``--cpus`` worker
+  processes (``mp_prefetch``, 1 read thread each); for reference the PIL version of the
+  fused op (the previous implementation) and the unfused PIL ``decode|inception_crop``.
+
+grain shuffles an index space of ImageNet's size (file = index mod n), so its per-element
+index shuffle costs what it costs on ImageNet (~6 us; ~150 us on a 256-element dataset).
+Methods run interleaved for ``--rounds`` rounds; each figure is the median round.
+Prints images/s, CPU ms/image (process + grain workers: steadier on a shared machine)
+and the ratios grain / tf.data. Usage::
+
+    .venv/bin/python bench/data.py [--images 256] [--epochs 3] [--rounds 3] [--cpus N]
 """
 import argparse
 import io
@@ -36,9 +47,17 @@ def make_jpegs(folder, n, seed=0):
     return paths
 
 
+IMAGENET_TRAIN = 1_281_167
+
+
 class _ReadFile:
-    def __call__(self, path):
-        with open(path, "rb") as f:
+    """Index ``i`` of the virtual ImageNet-sized dataset -> the bytes of file ``i % n``."""
+
+    def __init__(self, paths):
+        self.paths = list(paths)
+
+    def __call__(self, index):
+        with open(self.paths[index % len(self.paths)], "rb") as f:
             return {"image": f.read()}
 
 
@@ -51,32 +70,70 @@ class _Pp:
         return self.pp(example, rng)
 
 
+def _cpu_seconds():
+    """User+system CPU seconds of this process and its live children (grain workers)."""
+    import psutil
+    me = psutil.Process()
+    total = {me.pid: sum(me.cpu_times()[:2])}
+    for child in me.children(recursive=True):
+        try:
+            total[child.pid] = sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+def _timed(it, steps):
+    """Images/s and CPU ms/image over ``steps`` batches of ``it``."""
+    cpu0, start, n = _cpu_seconds(), time.perf_counter(), 0
+    for _ in range(steps):
+        n += next(it)["image"].shape[0]
+    wall = time.perf_counter() - start
+    cpu1 = _cpu_seconds()
+    cpu = sum(cpu1[k] - cpu0[k] for k in cpu1 if k in cpu0)
+    return n / wall, 1e3 * cpu / n
+
+
+class _PilFused:
+    """The previous (PIL) implementation of the fused op, for the before/after figure."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def __call__(self, example, rng):
+        from herolion.data.ops import image
+        img = image._pil_decode_and_inception_crop(example["image"], rng, self.size,
+                                                   (0.05, 1.0), "bilinear")
+        return {**example, "image": img}
+
+
 def grain_rate(paths, spec, epochs, batch, workers, threads):
     import grain
     from absl import flags
     if not flags.FLAGS.is_parsed():
         flags.FLAGS.mark_as_parsed()
-    ds = (grain.MapDataset.source(paths).seed(0).shuffle().repeat(epochs + 1)
-          .map(_ReadFile()).random_map(_Pp(spec)).batch(batch, drop_remainder=True))
+    if isinstance(spec, (str, list)):
+        spec = _Pp(spec)
+    per_epoch = len(paths) // batch
+    # A shuffled index space of ImageNet's size: grain's index_shuffle then costs per
+    # element what it costs on ImageNet (~6 us; ~150 us on a 256-element dataset).
+    ds = grain.MapDataset.range(IMAGENET_TRAIN).seed(0).shuffle()
+    ds = (ds[:(epochs + 1) * per_epoch * batch].map(_ReadFile(paths)).random_map(spec)
+          .batch(batch, drop_remainder=True))
     it = ds.to_iter_dataset(grain.ReadOptions(num_threads=threads, prefetch_buffer_size=4))
     if workers:
-        it = it.mp_prefetch(grain.MultiprocessingOptions(num_workers=workers))
+        it = it.mp_prefetch(grain.MultiprocessingOptions(num_workers=workers,
+                                                         per_worker_buffer_size=2))
     it = iter(it)
-    per_epoch = len(paths) // batch
     for _ in range(per_epoch):  # warm-up epoch: worker start, page cache
         next(it)
-    start = time.perf_counter()
-    n = 0
-    for _ in range(per_epoch * epochs):
-        b = next(it)
-        n += b["image"].shape[0]
-    rate = n / (time.perf_counter() - start)
+    result = _timed(it, per_epoch * epochs)
     if hasattr(it, "close"):
         it.close()
-    return rate
+    return result
 
 
-def tfdata_rate(paths, epochs, batch):
+def tfdata_rate(paths, epochs, batch, threads):
     import tensorflow as tf
 
     def pp(path):
@@ -90,41 +147,74 @@ def tfdata_rate(paths, epochs, batch):
         img = tf.cast(tf.image.resize(img, (224, 224), method="bilinear"), tf.uint8)
         return {"image": tf.image.random_flip_left_right(img)}
 
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = threads
     ds = (tf.data.Dataset.from_tensor_slices(paths).shuffle(len(paths), seed=0)
           .repeat(epochs + 1).map(pp, num_parallel_calls=tf.data.AUTOTUNE)
-          .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+          .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options))
     it = iter(ds.as_numpy_iterator())
     per_epoch = len(paths) // batch
     for _ in range(per_epoch):
         next(it)
-    start = time.perf_counter()
-    n = 0
-    for _ in range(per_epoch * epochs):
-        n += next(it)["image"].shape[0]
-    return n / (time.perf_counter() - start)
+    return _timed(it, per_epoch * epochs)
+
+
+FUSED = "decode_jpeg_and_inception_crop(224)|flip_lr"
+METHODS = {  # name -> (what, how it runs)
+    "tf.data": "decode_and_crop_jpeg|resize|flip",
+    "grain threads": FUSED,
+    "grain processes": FUSED,
+    "grain PIL fused": "PIL decode_jpeg_and_inception_crop|flip_lr (before)",
+    "grain PIL unfused": "decode|inception_crop|flip_lr (PIL)",
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cpus", type=int, default=os.cpu_count() or 1,
+                        help="parallelism budget: tf.data threads = grain threads = workers")
     args = parser.parse_args()
+    n = args.cpus
     with tempfile.TemporaryDirectory(prefix="herolion-bench-data-") as tmp:
         paths = make_jpegs(tmp, args.images)
-        print(f"{len(paths)} JPEGs 500x375, {args.epochs} epochs timed, batch {args.batch}, "
-              f"{os.cpu_count()} CPUs, grain workers {args.workers}")
-        tf_rate = tfdata_rate(paths, args.epochs, args.batch)
-        fused = grain_rate(paths, "decode_jpeg_and_inception_crop(224)|flip_lr", args.epochs,
-                           args.batch, args.workers, args.threads)
-        plain = grain_rate(paths, "decode|inception_crop(224)|flip_lr", args.epochs,
-                           args.batch, args.workers, args.threads)
-    print(f"tf.data  decode_and_crop_jpeg|resize|flip        {tf_rate:9.1f} images/s")
-    print(f"grain    decode_jpeg_and_inception_crop|flip_lr  {fused:9.1f} images/s")
-    print(f"grain    decode|inception_crop|flip_lr           {plain:9.1f} images/s")
-    print(f"ratio grain/tf.data: fused {fused / tf_rate:.2f}, unfused {plain / tf_rate:.2f}")
+        print(f"{len(paths)} JPEGs 500x375, {args.epochs} epochs timed (+1 warm-up), "
+              f"batch {args.batch}, {os.cpu_count()} CPUs, parallelism budget {n}, "
+              f"median of {args.rounds} interleaved rounds")
+        runs = {
+            "tf.data": lambda: tfdata_rate(paths, args.epochs, args.batch, n),
+            "grain threads": lambda: grain_rate(paths, FUSED, args.epochs, args.batch, 0, n),
+            "grain processes": lambda: grain_rate(paths, FUSED, args.epochs, args.batch, n, 1),
+            "grain PIL fused": lambda: grain_rate(paths, [_PilFused(224), "flip_lr"],
+                                                  args.epochs, args.batch, 0, n),
+            "grain PIL unfused": lambda: grain_rate(paths, "decode|inception_crop(224)|flip_lr",
+                                                    args.epochs, args.batch, 0, n),
+        }
+        rates = {k: [] for k in runs}
+        for _ in range(args.rounds):
+            for k, fn in runs.items():
+                rates[k].append(fn())
+    med = {k: float(np.median([r for r, _ in v])) for k, v in rates.items()}
+    cpu = {k: float(np.median([c for _, c in v])) for k, v in rates.items()}
+    parallel = {"tf.data": f"map AUTOTUNE, private pool {n} threads",
+                "grain threads": f"{n} read threads, in-process",
+                "grain processes": f"mp_prefetch {n} workers x 1 thread",
+                "grain PIL fused": f"{n} read threads, in-process",
+                "grain PIL unfused": f"{n} read threads, in-process"}
+    print(f"{'':18s} {'pipeline':52s} {'parallelism':36s} {'images/s (range)':>22s} "
+          f"{'CPU ms/image':>12s}")
+    for k in runs:
+        spread = f"({min(r for r, _ in rates[k]):.0f}-{max(r for r, _ in rates[k]):.0f})"
+        print(f"{k:18s} {METHODS[k]:52s} {parallel[k]:36s} {med[k]:9.1f} {spread:>12s} "
+              f"{cpu[k]:12.2f}")
+    tf_rate, tf_cpu = med["tf.data"], cpu["tf.data"]
+    print("ratio grain/tf.data images/s:    " + ", ".join(
+        f"{k[6:]} {med[k] / tf_rate:.2f}" for k in runs if k != "tf.data"))
+    print("ratio tf.data/grain CPU per image: " + ", ".join(
+        f"{k[6:]} {tf_cpu / cpu[k]:.2f}" for k in runs if k != "tf.data"))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,13 @@ Config keys (big_vision names): ``input.data = dict(name=..., split=...)``,
 worker processes, 0: none), ``input.num_threads`` and ``input.prefetch`` (grain
 read threads / buffered elements). ``input.shuffle_buffer_size`` is accepted and
 ignored (grain shuffles globally).
+
+``input.cache=True`` (small datasets): the leading ops of ``input.pp`` that draw no
+random numbers (``decode``, ``resize``, ``value_range``, ``onehot``, ...) run once per
+example of this process's shard when the dataset is built, and the results are kept in
+memory as the pipeline's source; the rest of the spec runs per step as before. Order,
+per-element rngs and iterator state are unchanged, so batches (and resuming) are
+identical with and without the cache.
 """
 import numpy as np
 
@@ -32,6 +39,35 @@ class _RandomPreprocess:
 
     def __call__(self, example, rng):
         return self.pp(example, rng)
+
+
+class _Materialized:
+    """A list of preprocessed examples as a grain source (picklable for workers)."""
+
+    def __init__(self, examples):
+        self.examples = examples
+
+    def __len__(self):
+        return len(self.examples)
+
+    def __getitem__(self, index):
+        return self.examples[index]
+
+
+def _materialize(ds, head):
+    """``[head(ds[i]) for i]``: the deterministic pp prefix, computed once (threads: the
+    decoders release the GIL)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        example = head(ds[i], None)
+        for value in example.values():  # shared by every epoch: ops must not write into it
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        return example
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return _Materialized(list(pool.map(one, range(len(ds)))))
 
 
 def process_seed(seed, process_index):
@@ -62,6 +98,10 @@ def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
         raise ConfigError(f"{field}.data: {name}[{split}] has {len(src)} examples, "
                           f"fewer than the {pc} processes")
     ds = grain.MapDataset.source(src)[pi::pc]
+    if cfg_lib.get(input_cfg, "cache", False):
+        head, pp = pp.split_deterministic()
+        if head.ops:
+            ds = grain.MapDataset.source(_materialize(ds, head))
     ds = ds.seed(process_seed(seed, pi))
     if cfg_lib.get(input_cfg, "shuffle", True):
         ds = ds.shuffle()

@@ -75,12 +75,20 @@ def build_op(text, *, field="input.pp", data_dir=None):
         raise ConfigError(f"{field}: {text}: {err}") from None
 
 
+# Ops whose output depends only on their input (no rng draws): what ``input.cache`` may
+# compute once. Callables in a spec count as random (unknown).
+DETERMINISTIC_OPS = frozenset({
+    "decode", "resize", "resize_small", "central_crop", "value_range", "onehot",
+    "keep", "drop", "copy", "tokenize"})
+
+
 class Preprocess:
     """A parsed spec: ``pp(example, rng=None) -> example``; picklable for grain workers."""
 
-    def __init__(self, ops, spec):
+    def __init__(self, ops, spec, names=None):
         self.ops = tuple(ops)
         self.spec = spec
+        self.names = tuple(names) if names is not None else (None,) * len(self.ops)
 
     def __call__(self, example, rng=None):
         rng = np.random.default_rng(0) if rng is None else rng
@@ -88,6 +96,18 @@ class Preprocess:
         for op in self.ops:
             example = op(example, rng)
         return example
+
+    def split_deterministic(self):
+        """``(head, tail)``: ``head`` is the leading run of ops that draw no random numbers
+        (see :data:`DETERMINISTIC_OPS`), ``tail`` the rest; ``tail(head(x, r), r)`` equals
+        ``self(x, r)``."""
+        n = 0
+        while n < len(self.ops) and self.names[n] in DETERMINISTIC_OPS:
+            n += 1
+        head = Preprocess(self.ops[:n], "|".join(self.names[:n]), self.names[:n])
+        tail = Preprocess(self.ops[n:], "|".join(str(x) for x in self.names[n:]),
+                          self.names[n:])
+        return head, tail
 
     def __repr__(self):
         return f"Preprocess({self.spec!r})"
@@ -98,12 +118,15 @@ def build(spec, *, field="input.pp", data_dir=None):
     if spec is None or spec == "":
         return Preprocess([], "")
     items = [spec] if isinstance(spec, str) else list(spec)
-    ops = []
+    ops, names = [], []
     for item in items:
         if callable(item):
             ops.append(item)
+            names.append(None)
         elif isinstance(item, str):
-            ops.extend(build_op(t, field=field, data_dir=data_dir) for t in split_ops(item))
+            for text in split_ops(item):
+                ops.append(build_op(text, field=field, data_dir=data_dir))
+                names.append(parse_op(text, field)[0])
         else:
             raise ConfigError(f"{field}: expected a string or a list of strings, got {item!r}")
-    return Preprocess(ops, spec if isinstance(spec, str) else "|".join(map(str, items)))
+    return Preprocess(ops, spec if isinstance(spec, str) else "|".join(map(str, items)), names)

@@ -1,0 +1,69 @@
+"""``input.cache``: the deterministic pp prefix runs once; batches and resuming are unchanged."""
+import numpy as np
+import pytest
+
+from herolion.data import pipeline, preprocess
+
+RANDOM_TAIL = ('decode|value_range(0, 255)|inception_crop(16)|flip_lr|value_range(-1, 1)'
+               '|onehot(10)|keep("image", "labels", "id")')
+DETERMINISTIC = 'decode|value_range(-1, 1)|onehot(10)|keep("image", "labels", "id")'
+
+
+def cfg(data_dir, pp, **over):
+    return {**dict(data=dict(name="digits", split="train"), data_dir=data_dir, batch_size=16,
+                   pp=pp, num_workers=0), **over}
+
+
+def take(it, n):
+    return [next(it) for _ in range(n)]
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k])
+
+
+def test_split_deterministic():
+    pp = preprocess.build(RANDOM_TAIL)
+    head, tail = pp.split_deterministic()
+    assert head.names == ("decode", "value_range")
+    assert tail.names[0] == "inception_crop" and len(head.ops) + len(tail.ops) == len(pp.ops)
+    head, tail = preprocess.build(DETERMINISTIC).split_deterministic()
+    assert len(tail.ops) == 0 and head.names[-1] == "keep"
+    head, _ = preprocess.build([lambda e, r: e, "decode"]).split_deterministic()
+    assert head.ops == ()  # a callable may draw: not cached, nor anything after it
+
+
+@pytest.mark.parametrize("pp", [RANDOM_TAIL, DETERMINISTIC])
+def test_cache_gives_the_same_batches(data_dir, pp):
+    n = 1438 // 16 + 3  # into the second epoch (reshuffled)
+    plain = take(pipeline.train_iterator(cfg(data_dir, pp), seed=4, process_index=1,
+                                         process_count=2), n // 2)
+    cached = take(pipeline.train_iterator(cfg(data_dir, pp, cache=True), seed=4,
+                                          process_index=1, process_count=2), n // 2)
+    assert_same(plain, cached)
+
+
+def test_cache_resumes_exactly(data_dir):
+    c = cfg(data_dir, RANDOM_TAIL, cache=True)
+    it = pipeline.train_iterator(c, seed=2, process_index=0, process_count=1)
+    take(it, 95)  # past the first epoch (89 batches)
+    saved = it.get_state()
+    expected = take(it, 4)
+    fresh = pipeline.train_iterator(c, seed=2, process_index=0, process_count=1)
+    fresh.set_state(saved)
+    assert_same(take(fresh, 4), expected)
+    plain = pipeline.train_iterator(cfg(data_dir, RANDOM_TAIL), seed=2, process_index=0,
+                                    process_count=1)
+    plain.set_state(saved)  # the state is a position: it restores without the cache too
+    assert_same(take(plain, 4), expected)
+
+
+def test_batches_from_the_cache_are_fresh_arrays(data_dir):
+    ds = pipeline.train_dataset(cfg(data_dir, DETERMINISTIC, cache=True), seed=0,
+                                process_index=0, process_count=1)
+    batch = next(iter(ds))
+    assert batch["image"].flags.writeable  # batches are fresh arrays
