@@ -6,8 +6,10 @@ pooled encoding projected by ``head`` (``num_classes=0``: the pooled ``[B, width
 
 Pooling ``pool_type``: 'first' (default, BERT's [CLS] position: the tokenizer must put a
 start token first), 'last' (big_vision's text tower: end-of-sequence token at the last
-position) or 'mean' (over all positions). No padding mask: padded positions take part in
-attention, as in big_vision's text tower; pad to a fixed ``max_len``.
+position) or 'mean'. ``pad_id=None`` (default) has no padding mask: padded positions take
+part in attention, as in big_vision's text tower (pad to a fixed ``max_len``). With
+``pad_id`` set (0 for herolion's tokenizers), tokens equal to it are masked out of attention
+and of 'mean' pooling, so a text's embedding does not depend on how much padding follows it.
 
 Parameters: ``embedding`` [vocab, width] ('vocab', 'embed'), ``pos_embedding``
 [1, max_len, width] (learned), ``Transformer/...`` (shared with ViT), ``head``.
@@ -43,6 +45,7 @@ class TextTransformer(nn.Module):
     mlp_dim: int = 3072
     num_heads: int = 12
     pool_type: str = "first"  # first | last | mean
+    pad_id: int | None = None
     dropout: float = 0.0
     droppath: float = 0.0
     scan: bool = False
@@ -65,14 +68,19 @@ class TextTransformer(nn.Module):
                          (1, self.max_len, self.width), jnp.float32)
         x = x + pos[:, : tokens.shape[1]].astype(dtype)
         x = nn.Dropout(rate=self.dropout)(x, not train)
+        keep = None if self.pad_id is None else (tokens != self.pad_id)
+        bias = None if keep is None else jnp.where(keep, 0.0, -1e9)[:, None, None, :]
         x = Encoder(self.depth, self.mlp_dim, self.num_heads, self.dropout, self.droppath,
-                    dtype, self.scan, self.remat_policy, name="Transformer")(x, not train)
+                    dtype, self.scan, self.remat_policy, name="Transformer")(x, not train, bias)
         if self.pool_type == "first":
             x = x[:, 0]
         elif self.pool_type == "last":
             x = x[:, -1]
-        else:
+        elif keep is None:
             x = jnp.mean(x, axis=1)
+        else:
+            w = keep.astype(x.dtype)[..., None]
+            x = jnp.sum(x * w, axis=1) / jnp.maximum(jnp.sum(w, axis=1), 1.0)
         if not self.num_classes:
             return x
         return dense(self.num_classes, ("embed", "classes"), dtype, name="head",

@@ -30,10 +30,10 @@ class Encoder1DBlock(nn.Module):
     scanned: bool = False  # return (x, None) for nn.scan
 
     @nn.compact
-    def __call__(self, x, deterministic: bool = True):
+    def __call__(self, x, deterministic: bool = True, bias=None):
         x = constrain_batch(x)
         y = layer_norm(self.dtype)(x)
-        y = MultiHeadDotProductAttention(self.num_heads, dtype=self.dtype)(y, y)
+        y = MultiHeadDotProductAttention(self.num_heads, dtype=self.dtype)(y, y, bias)
         y = nn.Dropout(rate=self.dropout)(y, deterministic)
         x = x + drop_path(y, self.droppath, deterministic)
         y = layer_norm(self.dtype)(x)
@@ -54,7 +54,8 @@ class Encoder(nn.Module):
     remat_policy: str = "nothing_saveable"  # a jax.checkpoint_policies name, or 'none'
 
     @nn.compact
-    def __call__(self, x, deterministic: bool = True):
+    def __call__(self, x, deterministic: bool = True, bias=None):
+        """``bias``: optional additive attention logits bias, e.g. a padding mask's -inf."""
         kw = dict(mlp_dim=self.mlp_dim, num_heads=self.num_heads, dropout=self.dropout,
                   droppath=self.droppath, dtype=self.dtype)
         if self.scan:
@@ -64,12 +65,12 @@ class Encoder(nn.Module):
                 block = nn.remat(block, prevent_cse=False, static_argnums=(2,), policy=policy)
             x, _ = nn.scan(
                 block, variable_axes={"params": 0}, split_rngs={"params": True, "dropout": True},
-                in_axes=nn.broadcast, length=self.depth,
+                in_axes=(nn.broadcast, nn.broadcast), length=self.depth,
                 metadata_params={nn.PARTITION_NAME: "layers"},
-            )(name="encoderblock", scanned=True, **kw)(x, deterministic)
+            )(name="encoderblock", scanned=True, **kw)(x, deterministic, bias)
         else:
             for i in range(self.depth):
-                x = Encoder1DBlock(name=f"encoderblock_{i}", **kw)(x, deterministic)
+                x = Encoder1DBlock(name=f"encoderblock_{i}", **kw)(x, deterministic, bias)
         return layer_norm(self.dtype, name="encoder_norm")(x)
 
 

@@ -15,7 +15,8 @@ un-normalised ``img/pre_norm``, ``txt/pre_norm``. Contrastive logits are
 
 The temperature is log-parametrised, ``t = exp(param)``, initialised at
 ``temperature_init`` (LiT: 10). Locking the image tower (LiT) is the optimiser's job: mask
-the ``img`` subtree; BatchNorm image towers need ``mutable=['batch_stats']`` in train mode.
+the ``img`` subtree (``lr_mults=[('img/.*', None)]``) and set ``image_train=False`` so a
+locked tower runs without dropout and with frozen BatchNorm statistics.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class TwoTowers(nn.Module):
     out_dim: int = 768
     temperature_init: float = 10.0
     bias_init: float | None = None
+    image_train: bool = True   # False: the image tower always runs in inference mode (locked)
 
     def _tower(self, model: str, kw, name: str):
         import dataclasses
@@ -53,7 +55,8 @@ class TwoTowers(nn.Module):
         out = {}
         zimg = ztxt = None
         if images is not None:
-            z = self._tower(self.image_model, self.image, "img")(images, train=train)
+            z = self._tower(self.image_model, self.image, "img")(
+                images, train=train and self.image_train)
             out["img/pre_norm"] = z
             zimg = _l2_normalize(z)
         if texts is not None:

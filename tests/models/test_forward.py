@@ -144,3 +144,20 @@ def test_two_towers_temperature_init():
     assert "b" not in params
     t = model.init({"params": jax.random.PRNGKey(0)}, None, None)["params"]["t"]
     np.testing.assert_allclose(float(t), np.log(10.0), rtol=1e-6)
+
+
+def test_text_padding_mask_makes_the_embedding_independent_of_padding():
+    import jax
+    import jax.numpy as jnp
+    from herolion import models
+    tokens = jnp.array([[5, 9, 3, 1, 0, 0, 0, 0], [7, 1, 0, 0, 0, 0, 0, 0]], jnp.int32)
+    longer = jnp.pad(tokens, ((0, 0), (0, 4)))
+    for scan in (False, True):
+        masked = models.create("text", variant="mu", vocab_size=16, max_len=12, num_classes=8,
+                               pool_type="mean", pad_id=0, scan=scan)
+        params = masked.init(jax.random.PRNGKey(0), longer)
+        a, b = masked.apply(params, tokens), masked.apply(params, longer)
+        assert jnp.allclose(a, b, atol=1e-5)
+        plain = models.create("text", variant="mu", vocab_size=16, max_len=12, num_classes=8,
+                              pool_type="mean", scan=scan)
+        assert not jnp.allclose(plain.apply(params, tokens), plain.apply(params, longer), atol=1e-3)
