@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "herolion.launch.cmd_data",
     "herolion.launch.cmd_train",
     "herolion.launch.cmd_eval",
+    "herolion.launch.cmd_zeroshot",
     "herolion.launch.cmd_submit",
     "herolion.launch.cmd_status",
     "herolion.launch.cmd_cancel",

@@ -14,6 +14,7 @@ import numpy as np
 from herolion.errors import ConfigError
 from herolion.trainer import sharding
 from herolion.trainer.step import make_eval_step
+from herolion.trainer.zeroshot import RetrievalEvaluator, ZeroShotEvaluator
 
 
 class ClassificationEvaluator:
@@ -42,7 +43,8 @@ class ClassificationEvaluator:
         return {"prec@1": correct / max(count, 1.0), "examples": count}
 
 
-EVALUATORS = {"classification": ClassificationEvaluator}
+EVALUATORS = {"classification": ClassificationEvaluator, "zeroshot": ZeroShotEvaluator,
+              "retrieval": RetrievalEvaluator}
 
 
 def from_config(config, model, mesh, *, build_steps=True) -> dict:

@@ -20,7 +20,8 @@ import numpy as np
 
 from herolion import checkpoints, config as config_lib
 from herolion.errors import ConfigError
-from herolion.trainer import evaluate, losses, mesh as mesh_lib, setup, sharding
+from herolion.trainer import contrastive, evaluate, losses, mesh as mesh_lib, setup, sharding
+from herolion.trainer import step as step_lib
 from herolion.trainer.metrics import MetricsWriter
 from herolion.trainer.progress import Progress
 from herolion.trainer.step import make_train_step
@@ -34,6 +35,50 @@ CONFIG_KEYS = (
     "optimizer", "lr", "wd", "optax", "schedule", "grad_clip_norm", "lr_mults", "wd_mults",
     "accum_steps", "mixup", "polyak", "mesh", "sharding_rules", "log_steps", "ckpt_steps",
     "keep_ckpt", "keep_ckpt_steps", "async_checkpoints", "eval_steps", "evals")
+
+
+# Keys inside the sections the trainer owns: a misspelled one (``input.batchsize``) would
+# otherwise be silently ignored. Model kwargs, optax options and schedules are checked by
+# ``models.create`` / ``optim.build`` against their signatures.
+SECTION_KEYS = {
+    "input": ("data", "data_dir", "batch_size", "pp", "prepare", "num_epochs", "shuffle",
+              "shuffle_buffer_size", "num_workers", "num_threads", "prefetch", "cache"),
+    "input.data": ("name", "split"),
+    "mixup": ("p",),
+    "polyak": ("decay", "dtype"),
+    "model_load": ("item", "reinit_head", "head_key"),
+}
+EVAL_KEYS = ("type", "data", "data_dir", "pp", "batch_size", "num_threads", "prefetch")
+EVAL_KEYS_BY_TYPE = {"classification": (), "retrieval": ("text_key",),
+                     "zeroshot": ("pp_txt", "classnames", "prompts", "label_key")}
+
+
+def check_sections(config):
+    """Refuse unknown keys inside the trainer's own sections, naming the first one."""
+    def section(path):
+        node = config
+        for name in path.split("."):
+            node = node.get(name) if hasattr(node, "get") else None
+        return node if hasattr(node, "keys") else None
+
+    for path, known in SECTION_KEYS.items():
+        _check_keys(section(path), f"config.{path}", known)
+    for name, cfg in (config.get("evals") or {}).items():
+        if not hasattr(cfg, "keys"):
+            raise ConfigError(f"config.evals.{name}: must be a dict of evaluator settings")
+        kind = cfg.get("type", "classification")
+        _check_keys(cfg, f"config.evals.{name}", EVAL_KEYS + EVAL_KEYS_BY_TYPE.get(kind, ()))
+        _check_keys(cfg.get("data") if hasattr(cfg.get("data"), "keys") else None,
+                    f"config.evals.{name}.data", SECTION_KEYS["input.data"])
+
+
+def _check_keys(node, field, known):
+    for key in (node.keys() if node is not None else ()):
+        if key not in known:
+            import difflib
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
+            raise ConfigError(f"{field}.{key}: unknown key{hint}")
 
 
 def prepare_workdir(workdir) -> Path:
@@ -116,6 +161,27 @@ def prepare_local_data(config):
         multihost_utils.sync_global_devices("herolion:prepare")
 
 
+def objective_from(config):
+    """Classification (``loss``: softmax_xent | sigmoid_xent) or two-tower contrastive
+    training (``loss``: softmax_contrastive | sigmoid_contrastive)."""
+    name = config.get("loss", "softmax_xent")
+    if contrastive.is_contrastive(config):
+        if (config.get("mixup") or {}).get("p"):
+            raise ConfigError("config.mixup.p: Mixup does not apply to contrastive training")
+        return step_lib.contrastive_objective(contrastive.get(name))
+    return step_lib.classification_objective(losses.get(name))
+
+
+def first_text_batch(config, batch):
+    """The texts a two-tower model is initialised with (None for image models)."""
+    if not contrastive.is_contrastive(config):
+        return None
+    if "labels" not in batch or np.asarray(batch["labels"]).ndim != 2:
+        raise ConfigError("config.input.pp: contrastive training needs int token ids [B, L] "
+                          "under 'labels' (e.g. end the pp with tokenize(16, inkey='caption'))")
+    return np.asarray(batch["labels"])
+
+
 def train(config, workdir) -> dict:
     """Runs (or resumes) ``config`` in ``workdir``; returns the last metrics and evals."""
     from herolion.data import pipeline
@@ -123,14 +189,16 @@ def train(config, workdir) -> dict:
     workdir = prepare_workdir(workdir)
     steps = total_steps(config)
     check_cadence(config)
+    check_sections(config)
     primary = jax.process_index() == 0
     mesh = mesh_lib.make_mesh(config.get("mesh"))
     batch_size = check_batch(config, mesh)
-    loss_fn = losses.get(config.get("loss", "softmax_xent"))
+    objective = objective_from(config)
     prepare_local_data(config)
     data_it = pipeline.train_iterator(config.input, seed=config.get("seed", 0))
     first_batch = next(data_it)
-    built = setup.build(config, mesh, np.asarray(first_batch["image"]))
+    built = setup.build(config, mesh, np.asarray(first_batch["image"]),
+                        first_text_batch(config, first_batch))
     decay, _ = setup.polyak_config(config)
     ckpt = checkpoints.Checkpointer(workdir, keep_last=config.get("keep_ckpt", 3),
                                     keep_every=config.get("keep_ckpt_steps"),
@@ -140,9 +208,9 @@ def train(config, workdir) -> dict:
     pending = None if start else first_batch
 
     mixup_p = float((config.get("mixup") or {}).get("p", 0.0) or 0.0)
-    step_fn = make_train_step(built.model, built.tx, built.schedule, loss_fn,
+    step_fn = make_train_step(built.model, built.tx, built.schedule, objective=objective,
                               accum_steps=config.get("accum_steps", 1), mixup_p=mixup_p,
-                              polyak_decay=decay)
+                              polyak_decay=decay, frozen_mask=built.frozen_mask)
     batch_sharding = sharding.batch_sharding(mesh)
     with mesh_context(mesh, config):
         train_step = jax.jit(step_fn, donate_argnums=0,
@@ -212,7 +280,7 @@ def restore_or_init(ckpt, built, data_it, config):
     if step is None:
         if config.get("model_init"):
             from herolion.trainer.model_init import load_init_params
-            params = load_init_params(config, built.abstract.params)
+            params = load_init_params(config, built.abstract.params, built.init_params)
             if jax.process_index() == 0:
                 print(f"initialised from {config.model_init}", flush=True)
             return built.init_from(params)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from herolion import models, optim
 from herolion.errors import ConfigError
 from herolion.models import sharding as model_sharding
-from herolion.trainer import sharding
+from herolion.trainer import frozen, sharding
 from herolion.trainer.state import TrainState
 
 
@@ -28,6 +28,8 @@ class Built:
     shardings: TrainState       # NamedShardings, same structure
     init: Any                   # jitted () -> TrainState, born sharded
     init_from: Any              # jitted (params) -> TrainState: fine-tuning starts
+    frozen_mask: Any = None     # params-shaped bools (True: frozen), or None
+    init_params: Any = None     # jitted () -> fresh params, born sharded
 
 
 def rules_from(config):
@@ -66,8 +68,9 @@ def polyak_config(config):
     return float(decay), (jnp.dtype(dtype) if dtype else None)
 
 
-def build(config, mesh, example_images) -> Built:
-    """Model, optimizer and the sharded initial state for ``example_images``' shape."""
+def build(config, mesh, example_images, example_texts=None) -> Built:
+    """Model, optimizer and the sharded initial state for ``example_images``' shape
+    (and ``example_texts``' for two-tower models, which take both)."""
     model_name = config.get("model_name")
     if not model_name:
         raise ConfigError("config.model_name: missing")
@@ -78,9 +81,16 @@ def build(config, mesh, example_images) -> Built:
     if not isinstance(seed, int):
         raise ConfigError(f"config.seed: must be an integer, got {seed!r}")
 
+    inputs = [jax.ShapeDtypeStruct(example.shape, example.dtype)]
+    if example_texts is None and model_name == "two_towers":
+        text_len = ((config.get("model") or {}).get("text") or {}).get("max_len", 64)
+        example_texts = jax.ShapeDtypeStruct((1, text_len), jnp.int32)
+    if example_texts is not None:
+        inputs.append(jax.ShapeDtypeStruct((1,) + tuple(example_texts.shape[1:]), jnp.int32))
+
     def init_variables(rng):
-        return model.init({"params": rng, "dropout": rng}, jnp.zeros(example.shape, example.dtype),
-                          train=False)
+        return model.init({"params": rng, "dropout": rng},
+                          *(jnp.zeros(x.shape, x.dtype) for x in inputs), train=False)
 
     boxed = jax.eval_shape(init_variables, jax.random.PRNGKey(0))
     var_shardings = model_sharding.logical_to_mesh_sharding(boxed, mesh, rules)
@@ -90,6 +100,7 @@ def build(config, mesh, example_images) -> Built:
     model_state_shardings = {k: v for k, v in var_shardings.items() if k != "params"}
 
     tx = optim.build(config, abstract_params)
+    frozen_mask = frozen.mask_from_config(config, abstract_params)
     schedule = optim.build_schedule(config)
     abstract_opt = jax.eval_shape(tx.init, abstract_params)
     opt_shardings = sharding.mirror_shardings(abstract_opt, abstract_params, param_shardings, mesh)
@@ -113,8 +124,10 @@ def build(config, mesh, example_images) -> Built:
     abstract = jax.eval_shape(init_state)
     init = jax.jit(init_state, out_shardings=shardings)
     init_from = jax.jit(init_state, in_shardings=(param_shardings,), out_shardings=shardings)
+    init_params = jax.jit(lambda: init_state().params, out_shardings=param_shardings)
     return Built(model=model, tx=tx, schedule=schedule, abstract=abstract,
-                 shardings=shardings, init=init, init_from=init_from)
+                 shardings=shardings, init=init, init_from=init_from, frozen_mask=frozen_mask,
+                 init_params=init_params)
 
 
 def with_shardings(abstract, shardings):

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import optax
 
 from herolion.optim import polyak as polyak_lib
+from herolion.trainer import frozen as frozen_lib
 from herolion.trainer.state import TrainState
 
 
@@ -27,17 +28,55 @@ def apply_model(model, params, model_state, images, *, train, rng=None):
     return model.apply(variables, images, train=train, rngs=rngs), model_state
 
 
-def make_train_step(model, tx, schedule, loss_fn, *, accum_steps: int = 1,
-                    mixup_p: float = 0.0, polyak_decay: float | None = None,
-                    image_key: str = "image", label_key: str = "labels"):
-    """Builds ``train_step(state, batch)``; jit it with ``donate_argnums=0``."""
+def classification_objective(loss_fn, *, image_key: str = "image", label_key: str = "labels"):
+    """``(model, params, model_state, batch, rng) -> (loss, (model_state, extra_metrics))``."""
 
-    def micro_loss(params, model_state, batch, rng):
+    def objective(model, params, model_state, batch, rng):
         logits, new_state = apply_model(model, params, model_state, batch[image_key],
                                         train=True, rng=rng)
-        return loss_fn(logits, batch[label_key]).mean(), new_state
+        return loss_fn(logits, batch[label_key]).mean(), (new_state, {})
+
+    return objective
+
+
+def contrastive_objective(loss_fn, *, image_key: str = "image", text_key: str = "labels"):
+    """Two towers (LiT): a contrastive ``loss_fn(zimg, ztxt, t, b)`` over the global batch;
+    reports the temperature. Non-param collections pass through unchanged."""
+
+    def objective(model, params, model_state, batch, rng):
+        zimg, ztxt, out = model.apply({"params": params, **model_state}, batch[image_key],
+                                      batch[text_key], train=True, rngs={"dropout": rng})
+        return loss_fn(zimg, ztxt, out["t"], out.get("b")), (model_state, {"t": out["t"]})
+
+    return objective
+
+
+def make_train_step(model, tx, schedule, loss_fn=None, *, accum_steps: int = 1,
+                    mixup_p: float = 0.0, polyak_decay: float | None = None,
+                    image_key: str = "image", label_key: str = "labels",
+                    objective=None, frozen_mask=None):
+    """Builds ``train_step(state, batch)``; jit it with ``donate_argnums=0``.
+
+    ``loss_fn(logits, labels)`` makes a classification step; ``objective`` (see
+    :func:`contrastive_objective`) replaces it for other tasks. ``frozen_mask`` (a
+    params-shaped tree of bools, :mod:`herolion.trainer.frozen`) leaves those params out
+    of differentiation and carries them over bitwise.
+    """
+    if objective is None:
+        objective = classification_objective(loss_fn, image_key=image_key, label_key=label_key)
+
+    def micro_loss(trainable, frozen_params, model_state, batch, rng):
+        params = trainable if frozen_mask is None else frozen_lib.combine(
+            frozen_mask, trainable, jax.lax.stop_gradient(frozen_params))
+        return objective(model, params, model_state, batch, rng)
 
     grad_fn = jax.value_and_grad(micro_loss, has_aux=True)
+
+    def full_grads(grads, frozen_params):
+        """Zeros where frozen: the optimizer maps them to zero updates (dead code for XLA)."""
+        if frozen_mask is None:
+            return grads
+        return frozen_lib.combine(frozen_mask, grads, jax.tree.map(jnp.zeros_like, frozen_params))
 
     def train_step(state: TrainState, batch):
         rng = jax.random.fold_in(state.rng, state.step)
@@ -45,8 +84,13 @@ def make_train_step(model, tx, schedule, loss_fn, *, accum_steps: int = 1,
         if mixup_p:
             from herolion.data.mixup import mixup
             batch = mixup(mix_rng, batch, p=mixup_p, keys=(image_key, label_key))
+        if frozen_mask is None:
+            trainable, frozen_params = state.params, None
+        else:
+            trainable, frozen_params = frozen_lib.partition(state.params, frozen_mask)
         if accum_steps == 1:
-            (loss, model_state), grads = grad_fn(state.params, state.model_state, batch, drop_rng)
+            (loss, (model_state, extra)), grads = grad_fn(
+                trainable, frozen_params, state.model_state, batch, drop_rng)
         else:
             micro = jax.tree.map(
                 lambda x: x.reshape((accum_steps, x.shape[0] // accum_steps) + x.shape[1:]), batch)
@@ -54,19 +98,25 @@ def make_train_step(model, tx, schedule, loss_fn, *, accum_steps: int = 1,
             def body(carry, inputs):
                 loss_sum, grad_sum, model_state = carry
                 i, mb = inputs
-                (loss, model_state), grads = grad_fn(state.params, model_state, mb,
-                                                     jax.random.fold_in(drop_rng, i))
-                return (loss_sum + loss, jax.tree.map(jnp.add, grad_sum, grads), model_state), None
+                (loss, (model_state, extra)), grads = grad_fn(
+                    trainable, frozen_params, model_state, mb, jax.random.fold_in(drop_rng, i))
+                return (loss_sum + loss, jax.tree.map(jnp.add, grad_sum, grads),
+                        model_state), extra
 
-            zeros = jax.tree.map(jnp.zeros_like, state.params)
-            (loss, grads, model_state), _ = jax.lax.scan(
+            zeros = jax.tree.map(jnp.zeros_like, trainable)
+            (loss, grads, model_state), extras = jax.lax.scan(
                 body, (jnp.zeros([], jnp.float32), zeros, state.model_state),
                 (jnp.arange(accum_steps), micro))
             loss = loss / accum_steps
             grads = jax.tree.map(lambda g: g / accum_steps, grads)
+            extra = jax.tree.map(lambda x: x[-1], extras)
+        grads = full_grads(grads, frozen_params)
 
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
+        if frozen_mask is not None:
+            params = frozen_lib.combine(frozen_mask, frozen_lib.partition(params, frozen_mask)[0],
+                                        frozen_params)
         polyak = state.polyak
         if polyak_decay is not None:
             polyak = polyak_lib.update(polyak, params, polyak_decay)
@@ -76,6 +126,7 @@ def make_train_step(model, tx, schedule, loss_fn, *, accum_steps: int = 1,
             "grad_norm": optax.tree.norm(grads),
             "param_norm": optax.tree.norm(params),
             "update_norm": optax.tree.norm(updates),
+            **extra,
         }
         new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state,
                                   model_state=model_state, polyak=polyak)
