@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "herolion.launch.cmd_eval",
     "herolion.launch.cmd_zeroshot",
     "herolion.launch.cmd_plan",
+    "herolion.launch.cmd_repro",
     "herolion.launch.cmd_submit",
     "herolion.launch.cmd_status",
     "herolion.launch.cmd_cancel",
