@@ -50,7 +50,7 @@ class Analysis:
     trainable: Any                # params-shaped bools: False for frozen (lr_mults None)
     act_per_example: dict[str, int]
     remat_scan: bool              # blocks under nn.scan + remat (one layer live at a time)
-    num_classes: int
+    num_classes: int              # 4-byte label values per example (classes, or text tokens)
     param_count: int
 
 
@@ -85,17 +85,23 @@ def variant_config(config, label):
 
 def analyse(config, optimizers=("config",), image=None) -> Analysis:
     """Traces the model and each optimizer's state abstractly (seconds even for ViT-G)."""
-    from herolion.trainer import losses
+    from herolion.trainer import contrastive, losses
     name = config.get("model_name")
     if not name:
         raise ConfigError("config.model_name: missing")
-    if name not in IMAGE_MODELS:
+    two_towers = name == "two_towers"
+    if name not in IMAGE_MODELS and not two_towers:
         raise ConfigError(f"config.model_name: plan covers image classifiers "
-                          f"({', '.join(IMAGE_MODELS)}), got {name!r}")
+                          f"({', '.join(IMAGE_MODELS)}) and two_towers, got {name!r}")
     model = models.create(name, **dict(config.get("model", {}) or {}))
     size = image_size(config, image)
     example = jnp.zeros((1, *size, 3), jnp.float32)
-    boxed = jax.eval_shape(lambda rng: model.init({"params": rng, "dropout": rng}, example,
+    text_len = None
+    inputs = (example,)
+    if two_towers:   # LiT: images and [B, max_len] tokens; the label is the text
+        text_len = int(((config.get("model") or {}).get("text") or {}).get("max_len", 64))
+        inputs = (example, jnp.zeros((1, text_len), jnp.int32))
+    boxed = jax.eval_shape(lambda rng: model.init({"params": rng, "dropout": rng}, *inputs,
                                                   train=False), jax.random.PRNGKey(0))
     variables = dict(nn.unbox(boxed))
     params = variables.pop("params")
@@ -106,18 +112,24 @@ def analyse(config, optimizers=("config",), image=None) -> Analysis:
     decay, dtype = setup.polyak_config(config)
     polyak = None if decay is None else jax.tree.map(
         lambda p: jax.ShapeDtypeStruct(p.shape, dtype or p.dtype), params)
-    loss_fn = losses.get(config.get("loss", "softmax_xent"))
+    loss_fn = (contrastive.get(config.get("loss", "softmax_contrastive")) if two_towers
+               else losses.get(config.get("loss", "softmax_xent")))
     trainable = jax.tree.map(lambda m: m is not None,
                              optim.builder.lr_multipliers(config, params),
                              is_leaf=lambda m: m is None)
-    acts = activations.per_example(model, params, variables, (*size, 3), loss_fn, trainable)
-    logits = jax.eval_shape(lambda p, s: model.apply({"params": p, **s}, example, train=False),
-                            params, variables)
+    acts = activations.per_example(model, params, variables, (*size, 3), loss_fn, trainable,
+                                   text_len)
+    if two_towers:
+        label_elems = text_len
+    else:
+        logits = jax.eval_shape(lambda p, s: model.apply({"params": p, **s}, example,
+                                                         train=False), params, variables)
+        label_elems = int(np.prod(logits.shape[1:]))
     return Analysis(config=config, image_size=size, boxed=boxed, params=params,
                     model_state=variables, polyak=polyak, opt_states=opt_states,
                     trainable=trainable,
                     act_per_example=acts, remat_scan=_remat_scan(model),
-                    num_classes=int(np.prod(logits.shape[1:])),
+                    num_classes=label_elems,
                     param_count=optim.param_count(params))
 
 

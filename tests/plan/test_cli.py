@@ -75,3 +75,24 @@ def test_console_script_exit_status():
     assert done.stderr.strip().splitlines() == [
         "herolion plan: error: --hbm: expected a size such as 80GB, 80GiB or 16G, "
         "got '80 gigs'"]
+
+
+def test_lit_plan_has_state_for_the_text_tower_only(capsys):
+    """The paper's LiT-B/32-B (2 layers per tower, to trace fast): the locked image tower
+    costs params and a forward, no optimizer state, no gradient."""
+    status = cli.main(["plan", "--config", "herolion/configs/lit.py:variant=B/32-B",
+                       "--config.model.image.depth=2", "--config.model.text.depth=2",
+                       "--mesh", "data=8,fsdp=32", "--json", "--optimizer", "all"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    result = json.loads(out)
+    import jax
+    from herolion import models, optim
+    text = models.create("text", variant="B", depth=2, vocab_size=32_000, max_len=16,
+                         num_classes=768)
+    shapes = jax.eval_shape(text.init, jax.random.PRNGKey(0), jax.numpy.zeros((1, 16), "int32"))
+    trainable = optim.param_count(shapes["params"]) + 1          # + the temperature
+    opt = result["layouts"]["no_fsdp"]["opt"]
+    assert abs(opt["lion"] - 4 * trainable) <= 16 and abs(opt["adamw"] - 8 * trainable) <= 16
+    assert result["param_count"] > 14_000_000 + trainable         # the image tower is in it
+    assert result["layouts"]["no_fsdp"]["grads"] == 4 * trainable
