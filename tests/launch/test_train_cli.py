@@ -15,11 +15,11 @@ DEMO = "herolion/configs/demo.py"
 
 def test_demo_trains_to_90_percent_and_writes_everything(digits_dir, tmp_path):
     workdir = tmp_path / "demo"
-    proc = run_cli("train", "--config", f"{DEMO}:steps=500,data_dir={digits_dir}",
-                   "--workdir", workdir, "--config.ckpt_steps=250")
+    proc = run_cli("train", "--config", f"{DEMO}:steps=300,data_dir={digits_dir}",
+                   "--workdir", workdir, "--config.ckpt_steps=150")
     assert proc.returncode == 0, proc.stdout[-3000:]
     evals = json.loads((workdir / "eval.json").read_text())
-    assert evals["step"] == 500 and evals["test/prec@1"] >= 0.90, evals
+    assert evals["step"] == 300 and evals["test/prec@1"] >= 0.90, evals
     assert evals["test/examples"] == 359
     rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
     train_rows = [r for r in rows if "loss" in r]
@@ -30,7 +30,7 @@ def test_demo_trains_to_90_percent_and_writes_everything(digits_dir, tmp_path):
     assert list(workdir.glob("events.out.tfevents.*")), "no TensorBoard event file"
     assert json.loads((workdir / "config.json").read_text())["optimizer"] == "lion"
     ckpt = workdir / "checkpoints"
-    assert sorted(int(p.name) for p in ckpt.iterdir() if p.name.isdigit()) == [250, 500]
+    assert sorted(int(p.name) for p in ckpt.iterdir() if p.name.isdigit()) == [150, 300]
     params = checkpoints.read_params(workdir)
     assert params["head"]["kernel"].shape == (64, 10)
     assert "ETA" in proc.stdout and "img/s/device" in proc.stdout
