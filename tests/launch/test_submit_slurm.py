@@ -30,18 +30,35 @@ STEPS = 100
 
 
 def job_state(job_id):
-    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True,
-                         text=True).stdout.strip()
-    return out or "GONE"
+    """The job's queue state; "GONE" once it left the queue, "UNKNOWN" if squeue failed.
+
+    A loaded slurmctld can time out a query; that must not read as "the job finished".
+    """
+    proc = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        return "GONE" if "Invalid job id" in proc.stderr else "UNKNOWN"
+    return proc.stdout.strip() or "GONE"
 
 
-def wait_for(predicate, timeout, what):
+def finished(job_id, log):
+    """Both tasks of the requeued run printed their final step and the job left the queue."""
+    return log.read_text().count(f"done: step={STEPS}") == 2 and job_state(job_id) == "GONE"
+
+
+def wait_for(predicate, timeout, what, job_id=None, log=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+    detail = ""
+    if job_id is not None:      # what SLURM and the job said, to diagnose a timeout
+        detail += subprocess.run(["scontrol", "show", "job", job_id], capture_output=True,
+                                 text=True).stdout
+    if log is not None and log.exists():
+        detail += log.read_text()[-3000:]
+    raise AssertionError(f"timed out waiting for {what}\n{detail}")
 
 
 def test_slurm_job_trains_is_preempted_requeues_and_finishes(digits_dir, tmp_path):
@@ -57,10 +74,11 @@ def test_slurm_job_trains_is_preempted_requeues_and_finishes(digits_dir, tmp_pat
         # train steps are running (the preemption guard is installed): preempt
         wait_for(lambda: (workdir / "metrics.jsonl").exists(), 240, "the first metrics")
         subprocess.run(["scancel", "--signal=TERM", job_id], check=True)
-        wait_for(lambda: "requeueing job" in log.read_text(), 120, "the requeue")
-        wait_for(lambda: job_state(job_id) == "PENDING", 30, "the job to be pending")
+        wait_for(lambda: "requeueing job" in log.read_text(), 120, "the requeue", job_id, log)
+        wait_for(lambda: job_state(job_id) == "PENDING", 30, "the job to be pending", job_id, log)
         subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True)
-        wait_for(lambda: job_state(job_id) == "GONE", 300, "the job to finish")
+        wait_for(lambda: finished(job_id, log), 400, "the requeued job to finish", job_id,
+                 log)
     finally:
         subprocess.run(["scancel", job_id], capture_output=True)
     text = log.read_text()
