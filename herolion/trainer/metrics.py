@@ -1,4 +1,5 @@
-"""Where metrics go: TensorBoard event files (clu) and ``WORKDIR/metrics.jsonl``.
+"""Where metrics go: TensorBoard event files (:mod:`.tensorboard`, no TensorFlow) and
+``WORKDIR/metrics.jsonl``.
 
 Only process 0 writes; every other process gets a writer that drops everything, so the
 loop calls ``write`` unconditionally. One JSON object per line: ``{"step": N, ...}``.
@@ -24,8 +25,8 @@ class MetricsWriter:
             return
         self._jsonl = open(Path(workdir) / "metrics.jsonl", "a", buffering=1)
         if tensorboard:
-            from clu import metric_writers
-            self._tb = metric_writers.SummaryWriter(str(workdir))
+            from herolion.trainer.tensorboard import ScalarWriter
+            self._tb = ScalarWriter(workdir)
 
     def write(self, step: int, scalars: dict):
         if not self.primary or not scalars:
