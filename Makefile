@@ -13,4 +13,5 @@ test: setup
 bench: setup
 	.venv/bin/python bench/optim_update.py
 	.venv/bin/python bench/models.py
+	.venv/bin/python bench/attention.py
 	.venv/bin/python bench/data.py

@@ -17,6 +17,7 @@ import numpy as np
 from herolion.data import config as cfg_lib
 from herolion.data import preprocess
 from herolion.data import source as source_lib
+from herolion.errors import ConfigError
 
 MASK_KEY = "_mask"
 
@@ -84,3 +85,24 @@ def eval_dataset(eval_cfg, *, data_dir=None, batch_size=None, process_index=None
 def eval_iterator(eval_cfg, **kwargs):
     """``iter(eval_dataset(...))``: one pass over the split."""
     return iter(eval_dataset(eval_cfg, **kwargs))
+
+
+def labels_present(eval_cfg, *, data_dir=None, key="label", field="evals"):
+    """The sorted distinct integer labels in feature ``key`` of the eval split.
+
+    For ImageNet-A/R (200-class subsets whose tfds labels are ImageNet's 1000-class ids)
+    this is the class subset to score; images stay undecoded, so it costs one read."""
+    name, split = cfg_lib.dataset_name_split(eval_cfg, field, "test")
+    data_dir = cfg_lib.get(eval_cfg, "data_dir", data_dir)
+    src = source_lib.open_source(name, split, data_dir, field=f"{field}.data")
+    if len(src) == 0:
+        return []
+    first = src[0]
+    if key not in first:
+        raise ConfigError(f"{field}.class_subset: {name}[{split}] has no feature {key!r} "
+                          f"(features: {', '.join(sorted(first))})")
+    labels = np.unique(np.asarray([np.asarray(src[i][key]) for i in range(len(src))]))
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise ConfigError(f"{field}.class_subset: feature {key!r} of {name} is not an "
+                          "integer class id")
+    return [int(x) for x in labels]

@@ -49,7 +49,7 @@ SECTION_KEYS = {
     "model_load": ("item", "reinit_head", "head_key"),
 }
 EVAL_KEYS = ("type", "data", "data_dir", "pp", "batch_size", "num_threads", "prefetch")
-EVAL_KEYS_BY_TYPE = {"classification": (), "retrieval": ("text_key",),
+EVAL_KEYS_BY_TYPE = {"classification": ("class_subset",), "retrieval": ("text_key",),
                      "zeroshot": ("pp_txt", "classnames", "prompts", "label_key")}
 
 

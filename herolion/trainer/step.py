@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
+from herolion.errors import ConfigError
 from herolion.optim import polyak as polyak_lib
 from herolion.trainer import frozen as frozen_lib
 from herolion.trainer.state import TrainState
@@ -136,16 +138,26 @@ def make_train_step(model, tx, schedule, loss_fn=None, *, accum_steps: int = 1,
 
 
 def make_eval_step(model, *, image_key: str = "image", label_key: str = "labels",
-                   mask_key: str = "_mask"):
+                   mask_key: str = "_mask", class_subset=None):
     """``(params, model_state, batch) -> dict`` of *sums* (correct, count, loss) over the
-    valid examples: summing across batches gives exact accuracy whatever the padding."""
+    valid examples: summing across batches gives exact accuracy whatever the padding.
+
+    ``class_subset`` (class ids): the prediction is the argmax over those logits only, as
+    ImageNet-A/R are scored (200 of the 1000 classes); labels keep their full ids."""
+    subset = None if class_subset is None else np.asarray(class_subset, np.int32)
 
     def eval_step(params, model_state, batch):
         logits, _ = apply_model(model, params, model_state, batch[image_key], train=False)
         labels = batch[label_key]
         mask = batch[mask_key].astype(jnp.float32) if mask_key in batch else jnp.ones(
             logits.shape[:1], jnp.float32)
-        top1 = jnp.argmax(logits, -1)
+        if subset is None:
+            top1 = jnp.argmax(logits, -1)
+        else:
+            if subset.max() >= logits.shape[-1]:
+                raise ConfigError(f"class_subset: class id {int(subset.max())} is out of range "
+                                  f"for the model's {logits.shape[-1]} classes")
+            top1 = jnp.asarray(subset)[jnp.argmax(logits[:, subset], -1)]
         if labels.ndim == logits.ndim:   # one-hot or multi-hot (ReaL): correct if in the set
             correct = jnp.take_along_axis(labels, top1[:, None], -1)[:, 0] > 0
             valid = labels.sum(-1) > 0     # ReaL has examples with no valid label

@@ -127,7 +127,11 @@ def test_pretraining_rows(row):
         assert config.input.data.name == "imagenet2012"
         evals = {(e.data.name, e.data.split) for e in config.evals.values()}
         assert evals == {("imagenet2012", "validation"), ("imagenet2012_real", "validation"),
-                         ("imagenet_v2", "test")}
+                         ("imagenet_v2", "test"), ("imagenet_a", "test"), ("imagenet_r", "test")}
+        # A and R score their 200 classes, the others all 1000
+        subsets = {e.data.name: e.get("class_subset") for e in config.evals.values()}
+        assert subsets["imagenet_a"] == subsets["imagenet_r"] == "labels"
+        assert subsets["imagenet2012"] is None and subsets["imagenet_v2"] is None
     elif block == "i21k":
         assert batch == paper.I21K["batch"] and config.schedule.decay_type == "cosine"
         assert abs(steps - paper.I21K["approx_steps"]) < 0.01 * paper.I21K["approx_steps"]

@@ -54,9 +54,9 @@ def eval_pp(res, num_classes, key="label", crop=True):
 
 def imagenet_evals(res, crop=True):
     """ImageNet val, ReaL (multi-hot: examples without a ReaL label are skipped by the
-    evaluator) and V2. ImageNet-A/R are left off: they score a 200-class subset of the
-    1000 logits, which the classification evaluator cannot restrict (it takes the argmax
-    of all logits), so their numbers would not be the paper's."""
+    evaluator), V2, and A and R: those two are scored on their 200 classes (the argmax over
+    those logits; tfds labels are ImageNet ids, and ``class_subset="labels"`` takes the
+    classes that occur in the split — all 200 do)."""
     return dict(
         val=dict(type="classification", data=dict(name="imagenet2012", split="validation"),
                  pp=eval_pp(res, 1000, crop=crop)),
@@ -64,7 +64,11 @@ def imagenet_evals(res, crop=True):
                   data=dict(name="imagenet2012_real", split="validation"),
                   pp=eval_pp(res, 1000, key="real_label", crop=crop)),
         v2=dict(type="classification", data=dict(name="imagenet_v2", split="test"),
-                pp=eval_pp(res, 1000, crop=crop)))
+                pp=eval_pp(res, 1000, crop=crop)),
+        a=dict(type="classification", data=dict(name="imagenet_a", split="test"),
+               pp=eval_pp(res, 1000, crop=crop), class_subset="labels"),
+        r=dict(type="classification", data=dict(name="imagenet_r", split="test"),
+               pp=eval_pp(res, 1000, crop=crop), class_subset="labels"))
 
 
 def base(config, *, steps, batch, data, data_dir, pp, optimizer, lr, wd, mesh="data=-1"):

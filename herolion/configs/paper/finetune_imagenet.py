@@ -14,7 +14,7 @@ the Polyak decay: 0.03 and 0.9999 are assumptions (``lr=``, ``polyak_decay=``).
 Rows: Table 2 (ImageNet-21k) B/16, L/16 at 384; Table 4 (JFT-300M) B/16, L/16 at 384,
 H/14 at 392; Table 1 L/16 at 512, H/14 at 518, g/14 and G/14 at 518 (``map`` pooling).
 Evaluated on ImageNet val, ReaL and V2, and big_vision's minival (``train[99%:]``, held
-out of training). ImageNet-A/R are not evaluated (see ``common.imagenet_evals``).
+out of training). ImageNet-A/R are scored on their 200 classes (``common.imagenet_evals``).
 """
 from herolion.config import parse_arg
 from herolion.configs.paper import common
