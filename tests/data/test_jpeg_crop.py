@@ -21,6 +21,14 @@ def test_fast_decoder_is_installed():
     assert jpeg.available()
 
 
+def test_crop_decoder_is_built_where_ci_builds_it():
+    """The C extension is optional for users (no compiler or libjpeg headers: whole-image
+    decode); CI's image has both, so there it must be built and tested."""
+    import os
+    if os.environ.get("CI"):
+        assert jpeg.crop_decoder() is not None, "herolion/data/ops/_jpeg_crop.c was not built"
+
+
 def _smooth(h, w, seed=0, fmax=0.04):
     """Smooth RGB content (sinusoids): JPEG-friendly, so decoders agree closely."""
     f = np.random.default_rng(seed).uniform(fmax / 4, fmax, 3)
@@ -207,3 +215,68 @@ def test_without_simplejpeg_and_opencv_pil_does_it(monkeypatch):
     assert fast_box[:2] == _box(375, 500, 1)[2:]
     img = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
     np.testing.assert_array_equal(jpeg.flip_lr(img), img[:, ::-1])
+
+
+# -- the crop-window decoder (C extension) against simplejpeg's whole-image decode -----
+
+WINDOWS = [(0, 0, 375, 500, 1), (10, 33, 100, 150, 1), (200, 301, 175, 199, 1),
+           (1, 2, 3, 4, 1), (0, 0, 1, 1, 1), (374, 499, 1, 1, 1), (17, 16, 15, 16, 1), (5, 7, 40, 50, 2), (60, 100, 30, 20, 4), (0, 0, 47, 63, 8)]
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])           # 4:4:4 and 4:2:0
+@pytest.mark.parametrize("window", WINDOWS)
+def test_crop_window_decode_equals_full_decode_then_crop(window, subsampling):
+    crop = jpeg.crop_decoder()
+    if crop is None:
+        pytest.skip("the _jpeg_crop extension is not built (tested in CI)")
+    import simplejpeg
+    data = _encode(_noisy(375, 500), quality=90, subsampling=subsampling)
+    top, left, h, w, scale = window
+    sh, sw = jpeg.scaled_size((375, 500), scale)
+    full = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=sh, min_width=sw)
+    assert full.shape == (sh, sw, 3)
+    got = jpeg.decode_window(data, (375, 500), (top, left, h, w), scale)
+    np.testing.assert_array_equal(got, full[top:top + h, left:left + w])
+
+
+def test_crop_decode_of_a_grayscale_jpeg_is_rgb():
+    if jpeg.crop_decoder() is None:
+        pytest.skip("the _jpeg_crop extension is not built (tested in CI)")
+    data = _encode(_noisy(60, 80), mode="L")
+    got = jpeg.decode_window(data, (60, 80), (10, 20, 30, 40), 1)
+    want = _pil_decode(data)[10:40, 20:60]
+    assert got.shape == (30, 40, 3)
+    np.testing.assert_array_equal(got[..., 0], got[..., 2])
+    assert np.abs(got.astype(int) - want).max() <= 1
+
+
+def test_op_gives_the_same_pixels_with_and_without_the_extension(monkeypatch):
+    with_ext = [_op("decode_jpeg_and_inception_crop(64)", JPEG, seed) for seed in range(6)]
+    monkeypatch.setattr(jpeg, "_CROP", False)                # whole-image decode
+    assert jpeg.crop_decoder() is None
+    without = [_op("decode_jpeg_and_inception_crop(64)", JPEG, seed) for seed in range(6)]
+    for a, b in zip(with_ext, without):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("args,message", [
+    ((b"not a jpeg", 0, 0, 4, 4, 1), "JPEG decode failed"),
+    ((JPEG, 370, 0, 10, 10, 1), "crop window outside the image"),
+    ((JPEG, 0, 495, 10, 10, 1), "crop window outside the image"),
+    ((JPEG, 0, 0, 10, 10, 3), "scale_denom must be 1, 2, 4 or 8"),
+])
+def test_crop_decoder_errors_are_value_errors(args, message):
+    crop = jpeg.crop_decoder()
+    if crop is None:
+        pytest.skip("the _jpeg_crop extension is not built (tested in CI)")
+    out = np.empty((10, 10 + crop.PAD_COLUMNS, 3), np.uint8)
+    with pytest.raises(ValueError, match=message):
+        crop.decode_crop(*args, out)
+    with pytest.raises(ValueError, match="out must hold"):
+        crop.decode_crop(JPEG, 0, 0, 10, 10, 1, np.empty((10, 10, 3), np.uint8))
+
+
+def _noisy(h, w, seed=3):
+    """Smooth content plus noise: every DCT coefficient in play, so a wrong block shows."""
+    noise = np.random.default_rng(seed).normal(0, 20, (h, w, 3))
+    return (_smooth(h, w, seed) + noise).clip(0, 255).astype(np.uint8)
