@@ -21,11 +21,12 @@ def test_fast_decoder_is_installed():
     assert jpeg.available()
 
 
-def test_crop_decoder_is_built_where_ci_builds_it():
+def test_crop_decoder_is_built_where_it_can_be():
     """The C extension is optional for users (no compiler or libjpeg headers: whole-image
-    decode); CI's image has both, so there it must be built and tested."""
+    decode). Where both are there (CI installs them), it must have been built."""
     import os
-    if os.environ.get("CI"):
+    import shutil
+    if shutil.which("gcc") and os.path.exists("/usr/include/jpeglib.h"):
         assert jpeg.crop_decoder() is not None, "herolion/data/ops/_jpeg_crop.c was not built"
 
 
