@@ -67,3 +67,39 @@ def test_batches_from_the_cache_are_fresh_arrays(data_dir):
                                 process_index=0, process_count=1)
     batch = next(iter(ds))
     assert batch["image"].flags.writeable  # batches are fresh arrays
+
+
+def test_a_fully_deterministic_spec_batches_by_one_gather(data_dir, monkeypatch):
+    """All of ``pp`` cached: each batch is one gather from stacked arrays, and no example
+    is preprocessed per step (the batches are still those of the plain run)."""
+    c = cfg(data_dir, DETERMINISTIC, cache=True)
+    calls = []
+    real_call = preprocess.Preprocess.__call__
+
+    def counting(self, *args):
+        calls.append(self.spec)
+        return real_call(self, *args)
+    monkeypatch.setattr(preprocess.Preprocess, "__call__", counting)
+    it = pipeline.train_iterator(c, seed=3, process_index=0, process_count=1)
+    assert len(calls) == 1438                               # the cache: once per example
+    gathers = []
+    real_gather = pipeline._Gather.__call__
+    monkeypatch.setattr(pipeline._Gather, "__call__",
+                        lambda self, p: gathers.append(len(p)) or real_gather(self, p))
+    cached = take(it, 94)                                   # into the second epoch
+    assert len(calls) == 1438 and sum(gathers) >= 94 * 16
+    monkeypatch.undo()
+    plain = take(pipeline.train_iterator(cfg(data_dir, DETERMINISTIC), seed=3, process_index=0,
+                                         process_count=1), 94)
+    assert_same(cached, plain)
+
+
+def test_ragged_cached_examples_fall_back_to_per_step_batching(data_dir):
+    """``decode`` alone keeps each image's own size; if sizes differed the cache could not
+    be stacked. Digits are all 32x32, so build ragged examples directly."""
+    examples = [{"image": np.zeros((2, 2)), "label": 1}, {"image": np.zeros((3, 2)), "label": 0}]
+    assert pipeline._stack(examples) is None
+    assert pipeline._stack([{"a": 1}, {"b": 2}]) is None
+    stacked = pipeline._stack([{"a": np.ones(2), "b": 3}, {"a": np.zeros(2), "b": 4}])
+    np.testing.assert_array_equal(stacked["a"], [[1, 1], [0, 0]])
+    np.testing.assert_array_equal(stacked["b"], [3, 4])
