@@ -4,8 +4,10 @@ One submission covers both acceptance paths, to keep the suite short: 2 tasks st
 train; ``scancel --signal=TERM`` (what ``--signal=TERM@120`` does before a time limit)
 makes both save and exit 75; the batch script requeues the job; the requeued job resumes
 from that checkpoint and finishes. SLURM holds a requeued batch job for ~2 minutes
-(EligibleTime); the test releases it at once with ``scontrol update StartTime=now``, as an
-operator could, which changes nothing about what is tested.
+(EligibleTime); the test releases it after 5 s with ``scontrol update StartTime=now+5``,
+as an operator could, which changes nothing about what is tested. Not ``now``: slurmd
+rejects a job credential created in the same second as the requeue revoked the old one
+("Job credential revoked"), and the job then fails without running.
 
 Skipped only outside CI when ``sbatch`` is not installed; with sbatch but no running cluster
 it fails, and under CI (``CI`` set, as in .ci/run) a missing sbatch fails too.
@@ -76,7 +78,8 @@ def test_slurm_job_trains_is_preempted_requeues_and_finishes(digits_dir, tmp_pat
         subprocess.run(["scancel", "--signal=TERM", job_id], check=True)
         wait_for(lambda: "requeueing job" in log.read_text(), 120, "the requeue", job_id, log)
         wait_for(lambda: job_state(job_id) == "PENDING", 30, "the job to be pending", job_id, log)
-        subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True)
+        subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now+5"],
+                       check=True)
         wait_for(lambda: finished(job_id, log), 400, "the requeued job to finish", job_id,
                  log)
     finally:
