@@ -168,7 +168,7 @@ def objective_from(config):
     if contrastive.is_contrastive(config):
         if (config.get("mixup") or {}).get("p"):
             raise ConfigError("config.mixup.p: Mixup does not apply to contrastive training")
-        return step_lib.contrastive_objective(contrastive.get(name))
+        return step_lib.ContrastiveObjective(contrastive.get(name))
     return step_lib.classification_objective(losses.get(name))
 
 

@@ -3,7 +3,8 @@
 Randomness is ``fold_in(state.rng, state.step)``: a function of the step alone, so a run
 resumed from a checkpoint draws exactly what the uninterrupted run drew. Gradients may be
 accumulated over ``accum_steps`` micro-batches (a ``lax.scan``; same result as one big
-batch for models without batch statistics). Metrics: loss, lr, and the global norms of
+batch for models without batch statistics; contrastive objectives keep the whole batch's
+negatives, see ``grad_cache``). Metrics: loss, lr, and the global norms of
 gradients, params and updates.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import optax
 from herolion.errors import ConfigError
 from herolion.optim import polyak as polyak_lib
 from herolion.trainer import frozen as frozen_lib
+from herolion.trainer import grad_cache
 from herolion.trainer.state import TrainState
 
 
@@ -41,16 +43,24 @@ def classification_objective(loss_fn, *, image_key: str = "image", label_key: st
     return objective
 
 
-def contrastive_objective(loss_fn, *, image_key: str = "image", text_key: str = "labels"):
+class ContrastiveObjective:
     """Two towers (LiT): a contrastive ``loss_fn(zimg, ztxt, t, b)`` over the global batch;
-    reports the temperature. Non-param collections pass through unchanged."""
+    reports the temperature. Non-param collections pass through unchanged. With
+    ``accum_steps > 1`` the step uses :meth:`embed` to keep every negative of the batch
+    (:mod:`herolion.trainer.grad_cache`)."""
 
-    def objective(model, params, model_state, batch, rng):
-        zimg, ztxt, out = model.apply({"params": params, **model_state}, batch[image_key],
-                                      batch[text_key], train=True, rngs={"dropout": rng})
-        return loss_fn(zimg, ztxt, out["t"], out.get("b")), (model_state, {"t": out["t"]})
+    def __init__(self, loss_fn, *, image_key: str = "image", text_key: str = "labels"):
+        self.loss_fn, self.image_key, self.text_key = loss_fn, image_key, text_key
 
-    return objective
+    def embed(self, model, params, model_state, batch, rng):
+        """``(zimg, ztxt, t, b)``; ``b`` is None without a bias."""
+        zimg, ztxt, out = model.apply({"params": params, **model_state}, batch[self.image_key],
+                                      batch[self.text_key], train=True, rngs={"dropout": rng})
+        return zimg, ztxt, out["t"], out.get("b")
+
+    def __call__(self, model, params, model_state, batch, rng):
+        zimg, ztxt, t, b = self.embed(model, params, model_state, batch, rng)
+        return self.loss_fn(zimg, ztxt, t, b), (model_state, {"t": t})
 
 
 def make_train_step(model, tx, schedule, loss_fn=None, *, accum_steps: int = 1,
@@ -60,17 +70,19 @@ def make_train_step(model, tx, schedule, loss_fn=None, *, accum_steps: int = 1,
     """Builds ``train_step(state, batch)``; jit it with ``donate_argnums=0``.
 
     ``loss_fn(logits, labels)`` makes a classification step; ``objective`` (see
-    :func:`contrastive_objective`) replaces it for other tasks. ``frozen_mask`` (a
+    :class:`ContrastiveObjective`) replaces it for other tasks. ``frozen_mask`` (a
     params-shaped tree of bools, :mod:`herolion.trainer.frozen`) leaves those params out
     of differentiation and carries them over bitwise.
     """
     if objective is None:
         objective = classification_objective(loss_fn, image_key=image_key, label_key=label_key)
 
-    def micro_loss(trainable, frozen_params, model_state, batch, rng):
-        params = trainable if frozen_mask is None else frozen_lib.combine(
+    def with_frozen(trainable, frozen_params):
+        return trainable if frozen_mask is None else frozen_lib.combine(
             frozen_mask, trainable, jax.lax.stop_gradient(frozen_params))
-        return objective(model, params, model_state, batch, rng)
+
+    def micro_loss(trainable, frozen_params, model_state, batch, rng):
+        return objective(model, with_frozen(trainable, frozen_params), model_state, batch, rng)
 
     grad_fn = jax.value_and_grad(micro_loss, has_aux=True)
 
@@ -90,13 +102,20 @@ def make_train_step(model, tx, schedule, loss_fn=None, *, accum_steps: int = 1,
             trainable, frozen_params = state.params, None
         else:
             trainable, frozen_params = frozen_lib.partition(state.params, frozen_mask)
-        if accum_steps == 1:
+        micro = None if accum_steps == 1 else jax.tree.map(   # [accum_steps, batch / accum, ...]
+            lambda x: x.reshape((accum_steps, x.shape[0] // accum_steps) + x.shape[1:]), batch)
+        if micro is None:
             (loss, (model_state, extra)), grads = grad_fn(
                 trainable, frozen_params, state.model_state, batch, drop_rng)
-        else:
-            micro = jax.tree.map(
-                lambda x: x.reshape((accum_steps, x.shape[0] // accum_steps) + x.shape[1:]), batch)
+        elif isinstance(objective, ContrastiveObjective):
+            def embed(trainable, mb, rng):
+                params = with_frozen(trainable, frozen_params)
+                return objective.embed(model, params, state.model_state, mb, rng)
 
+            loss, grads, t = grad_cache.full_batch_grads(embed, objective.loss_fn, trainable,
+                                                         micro, drop_rng)
+            model_state, extra = state.model_state, {"t": t}
+        else:
             def body(carry, inputs):
                 loss_sum, grad_sum, model_state = carry
                 i, mb = inputs

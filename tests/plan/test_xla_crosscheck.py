@@ -74,7 +74,7 @@ def test_plan_matches_xla_for_a_locked_two_tower_step():
     holds tokens. (Under FSDP XLA:CPU keeps more gathered weights for a frozen tower than
     the plan counts: 0.76 on this tiny model, see docs/plan.md.)"""
     from herolion.trainer import contrastive
-    from herolion.trainer.step import contrastive_objective
+    from herolion.trainer.step import ContrastiveObjective
     cfg = lit_config()
     lay = planner.plan(cfg, planner.parse_axes(cfg.mesh))["layouts"]["fsdp"]
     mesh = mesh_lib.make_mesh(cfg.mesh)
@@ -82,7 +82,7 @@ def test_plan_matches_xla_for_a_locked_two_tower_step():
     built = setup.build(cfg, mesh, np.zeros((1, 32, 32, 3), np.float32),
                         np.zeros((1, text_len), np.int32))
     step = make_train_step(built.model, built.tx, built.schedule,
-                           objective=contrastive_objective(contrastive.softmax_contrastive),
+                           objective=ContrastiveObjective(contrastive.softmax_contrastive),
                            frozen_mask=built.frozen_mask)
     rows = sharding.batch_sharding(mesh)
     batch = {"image": jax.ShapeDtypeStruct((16, 32, 32, 3), jnp.float32, sharding=rows),
