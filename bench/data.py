@@ -23,7 +23,6 @@ and the ratios grain / tf.data. Usage::
     .venv/bin/python bench/data.py [--images 256] [--epochs 3] [--rounds 3] [--cpus N]
 """
 import argparse
-import io
 import os
 import tempfile
 import time

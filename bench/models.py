@@ -13,7 +13,6 @@ moments) and AdafactorW (factored second moment + bf16 momentum) at their defaul
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import flax.linen as nn

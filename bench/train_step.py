@@ -297,7 +297,7 @@ def cpu_main(args):
     bare = 1.0 / statistics.mean(bare_s)
     print(f"\nloop.train on the demo ({args.loop_steps} steps, log every {args.loop_log_steps};"
           f" steps/s = median of its reports after the first):")
-    print(f"| run | steps/s | reports | overhead vs bare step |")
+    print("| run | steps/s | reports | overhead vs bare step |")
     print("|---|---|---|---|")
     print(f"| bare jitted step, same shapes (before/after: "
           f"{', '.join(f'{1 / b:.2f}' for b in bare_s)}) | {bare:.2f} | | |")

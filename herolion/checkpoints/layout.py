@@ -22,20 +22,27 @@ def checkpoints_dir(workdir) -> pathlib.Path:
     return pathlib.Path(workdir) / CHECKPOINTS_DIRNAME
 
 
+def writable_dir(path, label: str = "workdir") -> pathlib.Path:
+    """Create ``path`` (and its parents) if needed and check it is a writable directory;
+    otherwise a one-line ``ConfigError`` "LABEL PATH: why"."""
+    path = pathlib.Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ConfigError(f"{label} {p}: exists and is not a directory")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{label} {path}: cannot create it ({err.strerror or err})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{label} {path}: not writable")
+    return path
+
+
 def prepare_writable(workdir) -> pathlib.Path:
     """Create ``WORKDIR/checkpoints`` if needed and check it is a writable directory."""
-    workdir = pathlib.Path(workdir)
-    root = checkpoints_dir(workdir)
-    for path in (workdir, root):
-        if path.exists() and not path.is_dir():
-            raise ConfigError(f"workdir {path}: exists and is not a directory")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"workdir {root}: cannot create it ({err.strerror or err})") from None
-    if not os.access(root, os.W_OK | os.X_OK):
-        raise ConfigError(f"workdir {root}: not writable")
-    return root
+    return writable_dir(checkpoints_dir(workdir))
 
 
 def check_readable(workdir) -> pathlib.Path:

@@ -77,6 +77,19 @@ def dense(features: int, names: Sequence[str | None], dtype: Dtype = jnp.float32
     )
 
 
+def patch_tokens(x, width: int, patch_size: Sequence[int], dtype: Dtype, name: str):
+    """Images ``[n, H, W, C]`` -> ``(tokens [n, h*w, width], (h, w))`` with ``h = H/p``:
+    the patchifying conv of ViT and Mixer (params under ``name``, as their checkpoints
+    name them)."""
+    x = nn.Conv(width, tuple(patch_size), strides=tuple(patch_size), padding="VALID",
+                dtype=dtype, name=name,
+                kernel_init=annotated(nn.initializers.lecun_normal(),
+                                      (None, None, "conv_in", "embed")),
+                bias_init=annotated(nn.initializers.zeros, ("embed",)))(x)
+    n, h, w, c = x.shape
+    return jnp.reshape(x, [n, h * w, c]), (h, w)
+
+
 def drop_path(x, rate: float, deterministic: bool):
     """Stochastic depth: drops the whole residual branch per example ('dropout' rng)."""
     if rate <= 0.0 or deterministic:

@@ -12,8 +12,8 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from herolion.models.common import (Dtype, MlpBlock, annotated, as_dtype, dense, drop_path,
-                                    layer_norm, split_variant)
+from herolion.models.common import (Dtype, MlpBlock, as_dtype, dense, drop_path, layer_norm,
+                                    patch_tokens, split_variant)
 from herolion.models.sharding import constrain_batch
 
 #: name -> (width, depth, tokens_mlp_dim, channels_mlp_dim)
@@ -61,13 +61,7 @@ class Mixer(nn.Module):
     def __call__(self, images, *, train: bool = False):
         dtype = as_dtype(self.dtype)
         x = constrain_batch(jnp.asarray(images, dtype))
-        x = nn.Conv(self.width, tuple(self.patch_size), strides=tuple(self.patch_size),
-                    padding="VALID", dtype=dtype, name="stem",
-                    kernel_init=annotated(nn.initializers.lecun_normal(),
-                                          (None, None, "conv_in", "embed")),
-                    bias_init=annotated(nn.initializers.zeros, ("embed",)))(x)
-        n, h, w, c = x.shape
-        x = jnp.reshape(x, [n, h * w, c])
+        x, _ = patch_tokens(x, self.width, self.patch_size, dtype, name="stem")
         for i in range(self.depth):
             x = MixerBlock(self.tokens_mlp_dim, self.channels_mlp_dim, self.droppath, dtype,
                            name=f"MixerBlock_{i}")(x, not train)

@@ -24,7 +24,7 @@ import numpy as np
 from herolion.errors import ConfigError
 from herolion.models.attention import MultiHeadDotProductAttention
 from herolion.models.common import (Dtype, MlpBlock, annotated, as_dtype, dense, layer_norm,
-                                    split_variant)
+                                    patch_tokens, split_variant)
 from herolion.models.sharding import constrain_batch
 from herolion.models.transformer import Encoder
 
@@ -93,13 +93,8 @@ class ViT(nn.Module):
     def __call__(self, images, *, train: bool = False):
         dtype = as_dtype(self.dtype)
         x = constrain_batch(jnp.asarray(images, dtype))
-        x = nn.Conv(self.width, tuple(self.patch_size), strides=tuple(self.patch_size),
-                    padding="VALID", dtype=dtype, name="embedding",
-                    kernel_init=annotated(nn.initializers.lecun_normal(),
-                                          (None, None, "conv_in", "embed")),
-                    bias_init=annotated(nn.initializers.zeros, ("embed",)))(x)
-        n, h, w, c = x.shape
-        x = jnp.reshape(x, [n, h * w, c])
+        x, (h, w) = patch_tokens(x, self.width, self.patch_size, dtype, name="embedding")
+        n, c = x.shape[0], self.width
         tok = self.pool_type == "tok"
         if tok:
             cls = self.param("cls", annotated(nn.initializers.zeros, (None, None, "embed")),

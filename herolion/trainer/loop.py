@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import jax
@@ -19,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from herolion import checkpoints, config as config_lib
+from herolion.checkpoints.layout import writable_dir
 from herolion.errors import ConfigError
 from herolion.trainer import contrastive, evaluate, losses, mesh as mesh_lib, setup, sharding
 from herolion.trainer import step as step_lib
@@ -82,16 +82,7 @@ def _check_keys(node, field, known):
 
 
 def prepare_workdir(workdir) -> Path:
-    path = Path(workdir)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--workdir: {workdir} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"--workdir: cannot create {workdir}: {err.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(f"--workdir: {workdir} is not writable")
-    return path
+    return writable_dir(workdir, "--workdir")
 
 
 def total_steps(config) -> int:

@@ -3,7 +3,6 @@
 Each device count needs its own process. The saving child also writes the values it
 saved to an .npz, which the restoring children compare against bit for bit.
 """
-import numpy as np
 import pytest
 
 from tests.checkpoints.helpers import run_python

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from herolion.data import pipeline, preprocess
+from tests.data.batches import assert_same, take
 
 RANDOM_TAIL = ('decode|value_range(0, 255)|inception_crop(16)|flip_lr|value_range(-1, 1)'
                '|onehot(10)|keep("image", "labels", "id")')
@@ -12,18 +13,6 @@ DETERMINISTIC = 'decode|value_range(-1, 1)|onehot(10)|keep("image", "labels", "i
 def cfg(data_dir, pp, **over):
     return {**dict(data=dict(name="digits", split="train"), data_dir=data_dir, batch_size=16,
                    pp=pp, num_workers=0), **over}
-
-
-def take(it, n):
-    return [next(it) for _ in range(n)]
-
-
-def assert_same(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x.keys() == y.keys()
-        for k in x:
-            np.testing.assert_array_equal(x[k], y[k])
 
 
 def test_split_deterministic():

@@ -5,6 +5,7 @@ import pytest
 
 from herolion.data import pipeline
 from herolion.errors import ConfigError
+from tests.data.batches import assert_same, take
 
 PP = 'decode|inception_crop(24)|flip_lr|value_range(-1, 1)|onehot(10)|keep("image", "labels", "id")'
 
@@ -13,18 +14,6 @@ def cfg(data_dir, **over):
     base = dict(data=dict(name="digits", split="train"), data_dir=data_dir, batch_size=16,
                 pp=PP, num_workers=0)
     return {**base, **over}
-
-
-def take(it, n):
-    return [next(it) for _ in range(n)]
-
-
-def assert_same(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x.keys() == y.keys()
-        for k in x:
-            np.testing.assert_array_equal(x[k], y[k])
 
 
 def test_batches_shapes_dtypes(data_dir):

@@ -7,10 +7,11 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from ml_collections import ConfigDict
 
 from herolion import optim
-from herolion.trainer import contrastive, mesh as mesh_lib, setup, sharding
-from herolion.trainer.loop import global_batch, mesh_context
+from herolion.trainer import contrastive, mesh as mesh_lib, setup
+from herolion.trainer.loop import mesh_context
 from herolion.trainer.step import ContrastiveObjective, make_train_step
 from herolion.trainer.zeroshot import recall_at
+from tests.trainer.steps import run_steps
 
 
 def unit(rng, n, d):
@@ -116,12 +117,7 @@ def run_lit(config, data, devices=None):
                            accum_steps=config.get("accum_steps", 1))
     state = built.init()
     start = jax.device_get(state.params)
-    with mesh_context(mesh, config):
-        step = jax.jit(step, donate_argnums=0, out_shardings=(built.shardings, None))
-        history = []
-        for b in data:
-            state, metrics = step(state, global_batch(b, sharding.batch_sharding(mesh)))
-            history.append(jax.device_get(metrics))
+    state, history = run_steps(step, built, mesh, config, state, data)
     return start, state, history, built
 
 

@@ -1,13 +1,12 @@
 """The pure train step: learning happens, accumulation is exact, FSDP equals one device."""
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from ml_collections import ConfigDict
 
-from herolion.trainer import losses, mesh as mesh_lib, setup, sharding
-from herolion.trainer.loop import global_batch, mesh_context
+from herolion.trainer import losses, mesh as mesh_lib, setup
 from herolion.trainer.step import make_eval_step, make_train_step
+from tests.trainer.steps import run_steps
 
 
 def tiny_config(**kw):
@@ -38,13 +37,7 @@ def run(config, data, devices=None, accum_steps=1):
     built = setup.build(config, mesh, data[0]["image"])
     step = make_train_step(built.model, built.tx, built.schedule, losses.softmax_xent,
                            accum_steps=accum_steps)
-    state = built.init()
-    with mesh_context(mesh, config):
-        step = jax.jit(step, donate_argnums=0, out_shardings=(built.shardings, None))
-        history = []
-        for b in data:
-            state, metrics = step(state, global_batch(b, sharding.batch_sharding(mesh)))
-            history.append(jax.device_get(metrics))
+    state, history = run_steps(step, built, mesh, config, built.init(), data)
     return state, history, built, mesh
 
 
