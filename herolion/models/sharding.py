@@ -64,15 +64,50 @@ def _fit(spec_entry, dim: int, mesh_shape: dict[str, int]):
     return axes[0] if len(axes) == 1 else axes
 
 
+#: Logical dims never chosen for an FSDP fallback: a scan's stacked layer axis is sliced
+#: one layer per iteration, so sharding it would gather the whole stack.
+NO_FALLBACK = ("layers",)
+
+
+def _batch_axes(rules: Rules) -> tuple[str, ...]:
+    for name, axes in rules:
+        if name == "batch":
+            return () if axes is None else ((axes,) if isinstance(axes, str) else tuple(axes))
+    return ()
+
+
+def _fsdp_fallback(entries, names, shape, raw, mesh_shape, rules):
+    """Re-places a batch-like mesh axis (FSDP: weights gathered before use, so *which*
+    dimension holds the shards is free) that its rule's dimension could not take — e.g.
+    ViT-G's width 1664 on fsdp=256 — onto the largest other unsharded named dimension it
+    divides (its MLP width 8192), as big_vision's FSDP does. Tensor-parallel axes never
+    move; unnamed dims (a conv's spatial ones) are not candidates."""
+    used = {a for e in entries if e is not None for a in ((e,) if isinstance(e, str) else e)}
+    wanted = [a for e in raw if e is not None for a in ((e,) if isinstance(e, str) else e)]
+    for axis in wanted:
+        if axis in used or axis not in _batch_axes(rules) or mesh_shape.get(axis, 1) <= 1:
+            continue
+        free = [i for i, (e, n) in enumerate(zip(entries, names))
+                if e is None and n is not None and n not in NO_FALLBACK
+                and shape[i] % mesh_shape[axis] == 0]
+        if free:
+            entries[max(free, key=lambda i: (shape[i], -i))] = axis
+            used.add(axis)
+    return entries
+
+
 def mesh_spec(names: Sequence[str | None], shape: Sequence[int], mesh_shape: dict[str, int],
               rules: Rules | None = None) -> P:
     """The PartitionSpec for one array of ``shape`` with logical ``names`` on a mesh.
 
-    Dimensions a mesh axis doesn't divide (or whose axis the mesh lacks) are replicated.
+    Dimensions a mesh axis doesn't divide (or whose axis the mesh lacks) are replicated;
+    an FSDP axis that loses its dimension that way moves to the largest other dimension
+    it divides (see ``_fsdp_fallback``).
     """
     rules = DEFAULT_RULES if rules is None else rules
-    raw = nn.logical_to_mesh_axes(tuple(names), rules)
-    entries = [_fit(e, d, mesh_shape) for e, d in zip(tuple(raw), shape)]
+    raw = tuple(nn.logical_to_mesh_axes(tuple(names), rules))
+    entries = [_fit(e, d, mesh_shape) for e, d in zip(raw, shape)]
+    entries = _fsdp_fallback(entries, tuple(names), tuple(shape), raw, mesh_shape, rules)
     while entries and entries[-1] is None:
         entries.pop()
     return P(*entries)

@@ -74,17 +74,31 @@ def test_scan_adds_a_layers_axis():
     assert kernel.value.shape == (2, 32, 64)
 
 
-def test_undivisible_dimensions_fall_back_to_replication(mesh):
+def test_undivisible_dimensions_move_fsdp_or_replicate(mesh):
     sizes = dict(mesh.shape)
-    assert mesh_spec(("embed", "mlp"), (6, 8), sizes, FSDP_RULES) == P()
+    assert mesh_spec(("embed", "mlp"), (6, 8), sizes, FSDP_RULES) == P(None, "fsdp")
+    assert mesh_spec(("embed", "mlp"), (6, 10), sizes, FSDP_RULES) == P()
     assert mesh_spec(("embed", "mlp"), (8, 6), sizes, FSDP_RULES) == P("fsdp")
-    assert mesh_spec(("batch", None), (6, 3), sizes, FSDP_RULES) == P()
+    assert mesh_spec(("embed", "heads", "kv"), (6, 4, 8), sizes, FSDP_RULES) == P(None, None,
+                                                                                 "fsdp")
+    assert mesh_spec(("batch", None), (3, 8), sizes, FSDP_RULES) == P()   # not onto unnamed
+    assert mesh_spec(("batch", None), (6, 3), sizes, FSDP_RULES) == P("data")
     assert mesh_spec(("batch", None), (8, 3), sizes, FSDP_RULES) == P(("data", "fsdp"))
-    # A rule naming a mesh axis the mesh lacks ('tensor') is dropped, not an error.
+    # a scan's layer axis never takes the shards, and tensor-parallel axes never move
+    assert mesh_spec(("layers", "embed", "kv"), (8, 6, 6), sizes, FSDP_RULES) == P()
+    assert mesh_spec(("embed", "mlp"), (6, 8), {"fsdp": 4, "tensor": 2}, FSDP_RULES) == P(
+        None, "tensor")
+    assert mesh_spec(("mlp", "embed"), (6, 8), {"fsdp": 4, "tensor": 4}, FSDP_RULES) == P(
+        None, "fsdp")
+    # A rule naming a mesh axis the mesh lacks ('tensor') is dropped, not an error; width 30
+    # is not divisible by fsdp=4, so the MLP kernels hold their shards on the hidden width.
     abstract = abstract_vars(create("vit", variant="mu/8", width=30), (1, 16, 16, 3))
     shardings = logical_to_mesh_sharding(abstract, mesh, FSDP_RULES)
-    for s in jax.tree.leaves(shardings, is_leaf=lambda x: isinstance(x, NamedSharding)):
-        assert "fsdp" not in jax.tree.leaves(tuple(s.spec))
+    specs = {jax.tree_util.keystr(path): s.spec for path, s in jax.tree_util.tree_leaves_with_path(
+        shardings, is_leaf=lambda x: isinstance(x, NamedSharding))}
+    mlp = [k for k in specs if "MlpBlock" in k and k.endswith("['kernel']")]
+    assert mlp and all("fsdp" in tuple(specs[k]) for k in mlp)
+    assert specs["['params']['embedding']['kernel']"] == P()   # (8, 8, 3, 30): nothing fits
     variables = jax.device_put(fake_init(create("vit", variant="mu/8", width=30),
                                          jnp.zeros((1, 16, 16, 3))), shardings)
     assert jax.tree.leaves(variables)

@@ -20,17 +20,23 @@ def test_shard_shape_ceil_divides_sharded_dims():
 
 
 def _reference_params_bytes(analysis, fsdp):
-    """Independent of the trainer's rules code: a leaf whose logical names include
-    'embed' or 'conv_out' (FSDP_RULES) on a dim fsdp divides holds 1/fsdp of it."""
+    """Independent of the trainer's rules code: a leaf holds 1/fsdp of its 'embed' or
+    'conv_out' dim (FSDP_RULES) if fsdp divides it, else of its largest other named,
+    non-'layers' dim that fsdp divides, else all of it."""
     total = 0
     boxes = jax.tree.leaves(analysis.boxed["params"], is_leaf=lambda x: isinstance(
         x, nn.meta.AxisMetadata))
     for leaf, box in zip(jax.tree.leaves(analysis.params), boxes):
         shape = list(leaf.shape)
-        for i, name in enumerate(getattr(box, "names", ()) or ()):
-            if name in ("embed", "conv_out") and shape[i] % fsdp == 0:
-                shape[i] //= fsdp
-                break
+        names = getattr(box, "names", ()) or ()
+        ruled = [i for i, n in enumerate(names) if n in ("embed", "conv_out")]
+        if fsdp > 1 and ruled:
+            others = [i for i, n in enumerate(names)
+                      if n not in (None, "layers") and shape[i] % fsdp == 0]
+            fits = [i for i in ruled if shape[i] % fsdp == 0] or sorted(
+                others, key=lambda i: -shape[i])
+            if fits:
+                shape[fits[0]] //= fsdp
         total += math.prod(shape) * np.dtype(leaf.dtype).itemsize
     return total
 
@@ -61,3 +67,15 @@ def test_a_mesh_larger_than_the_machine_plans_without_devices():
 def test_bad_mesh_is_one_line_naming_the_flag(spec, match):
     with pytest.raises(ConfigError, match=match):
         planner.parse_axes(spec)
+
+
+def test_vit_g_on_fsdp_256_shards_its_mlp_where_its_width_does_not_divide():
+    """ViT-G/14's width 1664 is not a multiple of 256: FSDP moves to the MLP's 8192, so
+    most of the params are still split 256 ways instead of all being replicated."""
+    cfg = config(model=dict(variant="G/14", num_classes=1000, pool_type="map", scan=True),
+                 batch=1024, input=dict(batch_size=1024, pp="decode|resize(224)"))
+    analysis = planner.analyse(cfg)
+    full = planner.layout(analysis, {"data": 1024}, 1, 1)["params"]
+    sharded = planner.layout(analysis, {"data": 4, "fsdp": 256}, 1, 1)["params"]
+    assert sharded == _reference_params_bytes(analysis, 256)
+    assert sharded < 0.35 * full
