@@ -19,7 +19,9 @@ TMP_MARKER = ".orbax-checkpoint-tmp"
 
 
 def checkpoints_dir(workdir) -> pathlib.Path:
-    return pathlib.Path(workdir) / CHECKPOINTS_DIRNAME
+    """``WORKDIR/checkpoints``, absolute: orbax's OCDBT store rejects relative paths, and
+    ``--workdir runs/x`` is what users type."""
+    return pathlib.Path(workdir).expanduser().absolute() / CHECKPOINTS_DIRNAME
 
 
 def writable_dir(path, label: str = "workdir") -> pathlib.Path:

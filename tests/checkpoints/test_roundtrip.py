@@ -115,3 +115,16 @@ def test_model_state_item_round_trips(tmp_path):
         out = ckpt.restore(abstract_params=abstract_tree(params),
                            abstract_opt_state=abstract_tree(opt_state))
         assert out["model_state"] is None
+
+
+def test_a_relative_workdir_saves_and_restores(tmp_path, monkeypatch):
+    """``--workdir runs/x`` as typed: orbax's OCDBT store needs absolute paths, so the
+    Checkpointer resolves them (the demo's Makefile target uses a relative workdir)."""
+    monkeypatch.chdir(tmp_path)
+    mesh = mesh_8()
+    params, opt_state, _, _, _ = _save_full("runs/x", mesh, async_save=True)
+    assert (tmp_path / "runs" / "x" / "checkpoints" / "5").is_dir()
+    with Checkpointer("runs/x") as ckpt:
+        out = ckpt.restore(abstract_params=abstract_tree(params),
+                           abstract_opt_state=abstract_tree(opt_state))
+    assert_trees_equal(out["params"], params)
