@@ -87,8 +87,9 @@ def resolve_step_dir(path, step: int | None = None) -> pathlib.Path:
     """A step directory from a workdir, a checkpoints dir or a step dir.
 
     ``step=None`` picks the newest committed step. Raises ``ConfigError`` naming the path.
+    The result is absolute (orbax reads only absolute paths).
     """
-    path = pathlib.Path(path)
+    path = pathlib.Path(path).expanduser().absolute()
     if not path.exists():
         raise ConfigError(f"checkpoint {path}: does not exist")
     if not path.is_dir():

@@ -128,3 +128,7 @@ def test_a_relative_workdir_saves_and_restores(tmp_path, monkeypatch):
         out = ckpt.restore(abstract_params=abstract_tree(params),
                            abstract_opt_state=abstract_tree(opt_state))
     assert_trees_equal(out["params"], params)
+    # and the plain-orbax reader (herolion eval, model_init) takes relative paths too
+    from herolion.checkpoints.plain import read_params
+    got = read_params("runs/x")
+    jax.tree.map(np.testing.assert_array_equal, got, jax.device_get(params))
