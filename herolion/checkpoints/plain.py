@@ -42,7 +42,7 @@ def read_params(path_or_workdir, step: int | None = None, *, item: str = "params
 
 
 def _item_dir(path, step, item):
-    path = pathlib.Path(path)
+    path = pathlib.Path(path).expanduser().absolute()   # orbax reads only absolute paths
     if step is None and path.name == item and path.is_dir():
         return path
     step_dir = layout.resolve_step_dir(path, step)

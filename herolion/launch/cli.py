@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "herolion.launch.cmd_train",
     "herolion.launch.cmd_eval",
     "herolion.launch.cmd_zeroshot",
+    "herolion.launch.cmd_export",
     "herolion.launch.cmd_plan",
     "herolion.launch.cmd_repro",
     "herolion.launch.cmd_submit",
