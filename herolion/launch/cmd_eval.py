@@ -63,13 +63,13 @@ def run(args):
 
 
 def _step_dir(source: Path, step):
-    ckpt = source / "checkpoints" if (source / "checkpoints").is_dir() else source
-    if step is None:
-        steps = [int(p.name) for p in ckpt.iterdir() if p.name.isdigit()] if ckpt.is_dir() else []
-        if not steps:
-            return None
-        step = max(steps)
-    return ckpt / str(step)
+    """The step dir, or None (``read_params`` then reports what is wrong, in one line)."""
+    from herolion.checkpoints import layout
+    from herolion.errors import ConfigError
+    try:
+        return layout.resolve_step_dir(source, step)
+    except ConfigError:
+        return None
 
 
 def _has_item(source: Path, step, item) -> bool:
