@@ -25,6 +25,7 @@ from herolion.checkpoints.abstract import with_default_sharding
 from herolion.checkpoints.jsonable import to_json
 from herolion.checkpoints.oneline import reason
 from herolion.checkpoints.policy import manager_options
+from herolion.checkpoints.save_error import SaveError
 from herolion.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Checkpointer:
         self.workdir = pathlib.Path(workdir)
         self.is_primary = (jax.process_index() == 0) if is_primary is None else bool(is_primary)
         self.read_only = bool(read_only)
+        self._in_flight = None   # the step of a save that has not committed yet
         options = manager_options(keep_last=keep_last, keep_every=keep_every,
                                   save_interval_steps=save_interval_steps,
                                   async_save=async_save, read_only=self.read_only)
@@ -124,17 +126,36 @@ class Checkpointer:
             items["config"] = ocp.args.JsonSave(to_json(dict(config), "config"))
         if data_iterator is not None:
             items["data"] = _grain_args().CheckpointSave(data_iterator)
+        self.wait()   # a failed earlier save is reported as that step, not this one
+        self._in_flight = step
         try:
-            return bool(self._manager.save(step, args=ocp.args.Composite(**items), force=True))
+            started = bool(self._manager.save(step, args=ocp.args.Composite(**items),
+                                              force=True))
         except ocp.checkpoint_manager.StepAlreadyExistsError:
+            self._in_flight = None
             return False
+        except Exception as err:
+            self._in_flight = None
+            raise SaveError(step, self.directory, err, self.latest_step()) from err
+        if not started:
+            self._in_flight = None
+        return started
 
     def wait(self) -> None:
-        """Block until the in-flight save (if any) has committed; re-raises its error."""
-        self._manager.wait_until_finished()
+        """Block until the in-flight save (if any) has committed. A failed save raises
+        :class:`SaveError` (one line: the step, the reason, the last good step)."""
+        step, self._in_flight = self._in_flight, None
+        try:
+            self._manager.wait_until_finished()
+        except Exception as err:
+            raise SaveError(step, self.directory, err, self.latest_step()) from err
 
     def close(self) -> None:
-        self._manager.close()
+        """Release orbax's threads. A failed save was already reported by :meth:`wait`."""
+        try:
+            self._manager.close()
+        except Exception as err:   # noqa: BLE001 - reported by wait(); closing must finish
+            log.warning("closing checkpoints %s: %s", self.directory, reason(err))
 
     def __enter__(self):
         return self

@@ -21,10 +21,26 @@ def register(sub):
     parser.set_defaults(func=run, accepts_config_overrides=True)
 
 
+#: orbax log records of save-thread failures that ``wait_until_finished`` re-raises.
+ORBAX_RERAISED = ("_SignalingThread.run() raised an exception",
+                  "Handler Commit operations or the Commit callback in background save thread",
+                  "Save Finalize thread (save_finalize) failed")
+
+
 def quiet_libraries():
-    """Keep the console for herolion's own progress lines: libraries log errors only."""
+    """Keep the console for herolion's own progress lines: libraries log errors only.
+
+    orbax also logs (with a traceback) every exception of its save threads, which it
+    then re-raises to the caller; herolion reports those as one ``SaveError`` line, so
+    the log record is dropped."""
     for noisy in ("absl", "jax._src", "orbax", "tensorflow"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    absl_log = logging.getLogger("absl")
+    if not any(getattr(f, "herolion_quiet", False) for f in absl_log.filters):
+        def reraised(record):
+            return not any(text in record.getMessage() for text in ORBAX_RERAISED)
+        reraised.herolion_quiet = True
+        absl_log.addFilter(reraised)
 
 
 def drop_closed_event_loop_noise():
@@ -71,6 +87,9 @@ def run(args):
     except checkpoints.NonFiniteError as err:
         print(f"herolion train: {err}", file=sys.stderr)
         return NONFINITE_EXIT_CODE
+    except checkpoints.SaveError as err:
+        print(f"herolion train: {err}", file=sys.stderr)
+        return checkpoints.SAVE_FAILED_EXIT_CODE
     print("done: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in result.items()), flush=True)
     return 0

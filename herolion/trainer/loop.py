@@ -240,9 +240,11 @@ def train(config, workdir) -> dict:
         if not eval_every and evaluators:
             results = run_evals(evaluators, state, steps, writer, workdir)
     finally:
-        ckpt.wait()
-        ckpt.close()
-        writer.close()
+        try:
+            ckpt.wait()   # raises SaveError if the last save failed
+        finally:
+            ckpt.close()
+            writer.close()
     return {"step": int(state.step), **last, **results}
 
 
