@@ -1,9 +1,7 @@
-"""A checkpoint that cannot be written (a real I/O error: the kernel's file-size limit,
-RLIMIT_FSIZE, makes tensorstore's write fail with EFBIG as a full disk would) stops the
-run with one line and exit 74; the committed steps are untouched and a restart resumes
-from the newest of them."""
-import resource
-import signal
+"""A checkpoint that cannot be written stops the run with one line and exit 74; the
+committed steps are untouched and a restart resumes from the newest of them. The I/O
+error is real: the kernel's file-size limit (RLIMIT_FSIZE, ``ulimit -f``) makes
+tensorstore's write fail with EFBIG, as a full disk would."""
 import subprocess
 
 from herolion.checkpoints import SAVE_FAILED_EXIT_CODE, Checkpointer
@@ -11,12 +9,11 @@ from herolion.checkpoints.save_error import SaveError, io_reason
 from tests.launch.cli_helpers import HEROLION, cli_env, run_cli
 from tests.launch.test_bad_input import spec, tree_digest
 
-LIMIT = 8 * 1024   # bytes per file: the tiny run's logs (< 2 KB) fit, its params do not
+LIMIT_KIB = 8   # per file: the tiny run's logs (< 2 KB) fit, its params do not
 
-
-def limited_file_size():
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # write() then fails with EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+# bash sets the limit and ignores SIGXFSZ (so write() fails with EFBIG instead of killing
+# the process), then execs herolion: no Python runs between fork and exec.
+LIMITED = ["bash", "-c", f'trap "" XFSZ; ulimit -f {LIMIT_KIB}; exec "$0" "$@"']
 
 
 def test_failed_save_is_one_line_keeps_the_last_good_step_and_resumes(digits_dir, tmp_path):
@@ -28,9 +25,9 @@ def test_failed_save_is_one_line_keeps_the_last_good_step_and_resumes(digits_dir
 
     env = cli_env()
     env.pop("JAX_COMPILATION_CACHE_DIR")   # its files could hit the limit too
-    failed = subprocess.run([str(HEROLION), "train", "--config", spec(digits_dir, steps=20),
-                             *map(str, flags)], capture_output=True, text=True, timeout=600,
-                            env=env, preexec_fn=limited_file_size)
+    failed = subprocess.run([*LIMITED, str(HEROLION), "train", "--config",
+                             spec(digits_dir, steps=20), *map(str, flags)],
+                            capture_output=True, text=True, timeout=600, env=env)
     assert failed.returncode == SAVE_FAILED_EXIT_CODE, failed.stderr[-2000:]
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr[-3000:]   # orbax's re-raised thread logs dropped
