@@ -240,6 +240,35 @@ def test_crop_window_decode_equals_full_decode_then_crop(window, subsampling):
     np.testing.assert_array_equal(got, full[top:top + h, left:left + w])
 
 
+@pytest.mark.parametrize("subsampling", [0, 2])           # 4:4:4 and 4:2:0
+def test_crop_window_decode_equals_tensorflows_decode_and_crop_jpeg(subsampling):
+    """The pixels tf.data/big_vision users get from ``tf.image.decode_and_crop_jpeg`` (with
+    the accurate DCT, which the extension uses), bitwise from TF's own libjpeg-turbo.
+    With 4:2:0 chroma TF's first and last columns of an unaligned window are upsampled
+    from a replicated edge; ours are the whole-image decode's (see the test above)."""
+    if jpeg.crop_decoder() is None:
+        pytest.skip("the _jpeg_crop extension is not built (tested in CI)")
+    import tensorflow as tf
+    data = _encode(_noisy(375, 500), quality=90, subsampling=subsampling)
+    for top, left, h, w, _ in WINDOWS[:7]:
+        ref = tf.image.decode_and_crop_jpeg(data, [top, left, h, w], channels=3,
+                                            dct_method="INTEGER_ACCURATE").numpy()
+        got = jpeg.decode_window(data, (375, 500), (top, left, h, w), 1)
+        assert got.shape == ref.shape
+        if subsampling == 0:
+            np.testing.assert_array_equal(got, ref)
+        else:
+            np.testing.assert_array_equal(got[:, 1:-1], ref[:, 1:-1])
+            assert np.abs(got.astype(int) - ref).max() <= 16
+
+
+def test_opencv_runs_on_the_calling_thread():
+    """The pipeline parallelises over elements; OpenCV's own pool on top of it costs
+    ~10 % of grain's images/s on 2 cores (bench/data.py)."""
+    cv2 = jpeg.cv2_or_none()
+    assert cv2 is not None and cv2.getNumThreads() == 1
+
+
 def test_crop_decode_of_a_grayscale_jpeg_is_rgb():
     if jpeg.crop_decoder() is None:
         pytest.skip("the _jpeg_crop extension is not built (tested in CI)")

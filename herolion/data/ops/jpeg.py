@@ -39,21 +39,27 @@ _EDGE = 16  # columns, > a chroma-subsampled iMCU's reach
 def _libs():
     global _LIBS
     if _LIBS is None:
+        cv2 = cv2_or_none()
         try:
-            import cv2
             import simplejpeg
-            _LIBS = (simplejpeg, cv2)
         except ImportError:
-            _LIBS = ()
+            simplejpeg = None
+        _LIBS = (simplejpeg, cv2) if simplejpeg is not None and cv2 is not None else ()
     return _LIBS
 
 
 def cv2_or_none():
-    """The ``cv2`` module, or None when OpenCV is not installed."""
+    """The ``cv2`` module, or None when OpenCV is not installed.
+
+    OpenCV is set to run each call on the calling thread (``setNumThreads(1)``): the
+    pipeline already runs one element per read thread or worker, and OpenCV's own pool
+    splitting every 224² resize over all cores only adds hand-offs (grain with 2 read
+    threads on 2 cores: ~10 % more images/s, ``bench/data.py``)."""
     global _CV2
     if _CV2 is None:
         try:
             import cv2
+            cv2.setNumThreads(1)
             _CV2 = cv2
         except ImportError:
             _CV2 = False
