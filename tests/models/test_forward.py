@@ -113,13 +113,14 @@ def test_two_towers():
     real = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), images, TOKENS))
     assert real["params"]["t"].shape == ()
 
-    zimg, ztxt, out = model.apply(variables, images, TOKENS)
+    apply = jax.jit(model.apply)
+    zimg, ztxt, out = apply(variables, images, TOKENS)
     assert zimg.shape == ztxt.shape == (2, 16)
     np.testing.assert_allclose(np.linalg.norm(zimg, axis=-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(ztxt, axis=-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(float(out["t"]), np.exp(float(variables["params"]["t"])), rtol=1e-6)
     assert float(out["b"]) == float(variables["params"]["b"])
-    zimg_only, none, _ = model.apply(variables, images, None)
+    zimg_only, none, _ = apply(variables, images, None)
     assert none is None
     np.testing.assert_allclose(zimg_only, zimg, rtol=1e-6)
 
@@ -155,9 +156,10 @@ def test_text_padding_mask_makes_the_embedding_independent_of_padding():
     for scan in (False, True):
         masked = models.create("text", variant="mu", vocab_size=16, max_len=12, num_classes=8,
                                pool_type="mean", pad_id=0, scan=scan)
-        params = masked.init(jax.random.PRNGKey(0), longer)
-        a, b = masked.apply(params, tokens), masked.apply(params, longer)
+        params = jax.jit(masked.init)(jax.random.PRNGKey(0), longer)
+        apply = jax.jit(masked.apply)
+        a, b = apply(params, tokens), apply(params, longer)
         assert jnp.allclose(a, b, atol=1e-5)
-        plain = models.create("text", variant="mu", vocab_size=16, max_len=12, num_classes=8,
-                              pool_type="mean", scan=scan)
-        assert not jnp.allclose(plain.apply(params, tokens), plain.apply(params, longer), atol=1e-3)
+        plain = jax.jit(models.create("text", variant="mu", vocab_size=16, max_len=12,
+                                      num_classes=8, pool_type="mean", scan=scan).apply)
+        assert not jnp.allclose(plain(params, tokens), plain(params, longer), atol=1e-3)
