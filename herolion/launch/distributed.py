@@ -11,7 +11,15 @@ from, in order:
    TPU VMs with several workers — there we call ``jax.distributed.initialize()`` with no
    arguments and let ``jax._src.clusters`` read the environment.
 
-Nothing found means a single process: nothing is initialised. :func:`resolve` is pure
+Nothing found means a single process: nothing is initialised.
+
+Which local GPUs a process drives: JAX's SLURM detection gives each task exactly one device
+(``local_device_ids=[SLURM_LOCALID]``), so one task per node with 8 GPUs would train on one
+of them. Our backends therefore say it: ``HEROLION_LOCAL_DEVICE_IDS`` (``local``: each
+process its own slice of ``--gpus-per-node``) or ``HEROLION_GPUS_PER_PROCESS`` (SLURM:
+task ``SLURM_LOCALID`` gets that many consecutive GPUs). Neither set: JAX's defaults.
+
+:func:`resolve` is pure
 (flags + a mapping of env vars in, a :class:`Spec` out) so every case is unit-tested
 without starting a runtime.
 """
@@ -29,6 +37,8 @@ ENV_COORDINATOR = "HEROLION_COORDINATOR"
 ENV_NUM_PROCESSES = "HEROLION_NUM_PROCESSES"
 ENV_PROCESS_ID = "HEROLION_PROCESS_ID"
 ENV_HEARTBEAT = "HEROLION_HEARTBEAT_TIMEOUT"
+ENV_LOCAL_DEVICE_IDS = "HEROLION_LOCAL_DEVICE_IDS"    # "0,1": this process's local GPUs
+ENV_GPUS_PER_PROCESS = "HEROLION_GPUS_PER_PROCESS"    # SLURM: GPUs per task, by SLURM_LOCALID
 DEFAULT_HEARTBEAT_S = 100     # jax's own default: a dead peer is noticed within this time
 
 
@@ -40,12 +50,15 @@ class Spec:
     num_processes: int | None = None
     process_id: int | None = None
     heartbeat_timeout_s: int = DEFAULT_HEARTBEAT_S
+    local_device_ids: tuple[int, ...] | None = None   # None: JAX's default
 
     def kwargs(self) -> dict:
         kw = {"heartbeat_timeout_seconds": self.heartbeat_timeout_s}
         if self.coordinator is not None:
             kw.update(coordinator_address=self.coordinator, num_processes=self.num_processes,
                       process_id=self.process_id)
+        if self.local_device_ids is not None:
+            kw["local_device_ids"] = list(self.local_device_ids)
         return kw
 
 
@@ -63,6 +76,34 @@ def add_flags(parser):
 
 def resolve(args, environ) -> Spec | None:
     """The multi-process spec for these flags and environment, or None for one process."""
+    spec = _resolve_processes(args, environ)
+    if spec is None:
+        return None
+    return dataclasses.replace(spec, local_device_ids=local_device_ids(environ))
+
+
+def local_device_ids(environ) -> tuple[int, ...] | None:
+    """This process's local GPUs from our backends' variables, or None (JAX decides)."""
+    ids = environ.get(ENV_LOCAL_DEVICE_IDS)
+    if ids is not None:
+        try:
+            parsed = tuple(int(i) for i in ids.split(","))
+        except ValueError:
+            parsed = ()
+        if not parsed or min(parsed) < 0 or len(set(parsed)) != len(parsed):
+            raise ConfigError(f"{ENV_LOCAL_DEVICE_IDS}: expected distinct device numbers "
+                              f"like '0,1', got {ids!r}")
+        return parsed
+    per = _int(environ.get(ENV_GPUS_PER_PROCESS), ENV_GPUS_PER_PROCESS)
+    if per is None:
+        return None
+    if per < 1:
+        raise ConfigError(f"{ENV_GPUS_PER_PROCESS}: must be >= 1, got {per}")
+    rank = _int(environ.get("SLURM_LOCALID", "0"), "SLURM_LOCALID")
+    return tuple(range(rank * per, (rank + 1) * per))
+
+
+def _resolve_processes(args, environ) -> Spec | None:
     heartbeat = _heartbeat(getattr(args, "heartbeat_timeout", None), environ)
     flags = (getattr(args, "coordinator", None), getattr(args, "num_processes", None),
              getattr(args, "process_id", None))

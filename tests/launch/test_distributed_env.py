@@ -50,6 +50,18 @@ def test_slurm_and_tpu_are_left_to_jax_detection():
     assert distributed.resolve(flags(), {"TPU_WORKER_HOSTNAMES": "w0"}) is None
 
 
+def test_local_device_ids_from_our_backends():
+    env = {distributed.ENV_COORDINATOR: "127.0.0.1:5000", distributed.ENV_NUM_PROCESSES: "2",
+           distributed.ENV_PROCESS_ID: "1", distributed.ENV_LOCAL_DEVICE_IDS: "2,3"}
+    spec = distributed.resolve(flags(), env)
+    assert spec.local_device_ids == (2, 3) and spec.kwargs()["local_device_ids"] == [2, 3]
+    slurm = {"SLURM_NTASKS": "8", "SLURM_PROCID": "5", "SLURM_STEP_NODELIST": "n[1-2]",
+             "SLURM_LOCALID": "1", distributed.ENV_GPUS_PER_PROCESS: "2"}
+    assert distributed.resolve(flags(), slurm).kwargs()["local_device_ids"] == [2, 3]
+    # a single process is never initialised, whatever the variables say
+    assert distributed.resolve(flags(), {distributed.ENV_LOCAL_DEVICE_IDS: "0"}) is None
+
+
 @pytest.mark.parametrize("kw, env, field", [
     (dict(coordinator="h:1"), {}, "--num-processes"),
     (dict(coordinator="nohost", num_processes=2, process_id=0), {}, "--coordinator"),
@@ -58,6 +70,12 @@ def test_slurm_and_tpu_are_left_to_jax_detection():
     (dict(heartbeat_timeout=0), {}, "--heartbeat-timeout"),
     ({}, {distributed.ENV_COORDINATOR: "h:1", distributed.ENV_NUM_PROCESSES: "two",
           distributed.ENV_PROCESS_ID: "0"}, distributed.ENV_NUM_PROCESSES),
+    *[(dict(coordinator="h:1", num_processes=2, process_id=0),
+       {distributed.ENV_LOCAL_DEVICE_IDS: ids}, distributed.ENV_LOCAL_DEVICE_IDS)
+      for ids in ("", "a,b", "0,0", "-1")],
+    *[(dict(coordinator="h:1", num_processes=2, process_id=0),
+       {distributed.ENV_GPUS_PER_PROCESS: n}, distributed.ENV_GPUS_PER_PROCESS)
+      for n in ("0", "two")],
 ])
 def test_bad_values_name_the_flag(kw, env, field):
     with pytest.raises(ConfigError, match=f"^{field}:"):

@@ -1,5 +1,6 @@
 """`herolion submit`: the rendered sbatch script, JobSet YAML and gcloud command lines
 (parsed, not only string-compared), the injection guarantee, and bad input → exit 2."""
+import argparse
 import shlex
 import subprocess
 import sys
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from herolion.launch import cli
+from herolion.launch import cli, distributed
 from herolion.launch.backends import gke, local, slurm, tpu
 from herolion.launch.backends.job import Job, train_argv
 
@@ -149,6 +150,37 @@ def test_local_process_environments():
     assert local.combined_status([0, 0]) == 0 and local.combined_status([143, 75]) == 143
 
 
+def test_local_processes_split_the_gpus():
+    """Each local process drives its own slice of --gpus-per-node (JAX's local_device_ids);
+    without GPUs nothing is set and JAX keeps its defaults."""
+    j = job(cluster="local", nodes=1, processes_per_node=2, gpus_per_node=4)
+    envs = local.process_envs(j, 1234, {})
+    assert [e[distributed.ENV_LOCAL_DEVICE_IDS] for e in envs] == ["0,1", "2,3"]
+    specs = [distributed.resolve(argparse.Namespace(), e) for e in envs]
+    assert [s.kwargs()["local_device_ids"] for s in specs] == [[0, 1], [2, 3]]
+    plain = local.process_envs(job(cluster="local", nodes=1, processes_per_node=2), 1234, {})
+    assert all(distributed.ENV_LOCAL_DEVICE_IDS not in e for e in plain)
+
+
+def test_slurm_tasks_split_the_node_gpus():
+    """JAX's SLURM detection alone gives each task one GPU (a 1-task-per-node job would use
+    one of 8): the script exports GPUs per task and each task takes its SLURM_LOCALID's."""
+    for per_node, gpus, want in [(1, 8, [list(range(8))]), (4, 8, [[0, 1], [2, 3], [4, 5],
+                                                                     [6, 7]])]:
+        script = slurm.render(job(processes_per_node=per_node, gpus_per_node=gpus))
+        export = [line for line in script.splitlines()
+                  if line.startswith(f"export {distributed.ENV_GPUS_PER_PROCESS}=")]
+        assert len(export) == 1
+        name, value = export[0][len("export "):].split("=")
+        got = []
+        for local_id in range(per_node):
+            env = {name: value, "SLURM_NTASKS": str(2 * per_node), "SLURM_PROCID": "0",
+                   "SLURM_STEP_NODELIST": "n[1-2]", "SLURM_LOCALID": str(local_id)}
+            got.append(distributed.resolve(argparse.Namespace(), env).kwargs()["local_device_ids"])
+        assert got == want
+    assert distributed.ENV_GPUS_PER_PROCESS not in slurm.render(job())
+
+
 def run_main(*argv, capsys):
     status = cli.main(list(argv))
     out = capsys.readouterr()
@@ -169,6 +201,9 @@ BASE = ["--config", "herolion/configs/demo.py", "--workdir"]
     (["--cluster", "gke"], "--image"),
     (["--cluster", "tpu"], "--tpu-name"),
     (["--name", "Bad_Name"], "--name"),
+    (["--num-processes", "4", "--gpus-per-node", "6"], "--gpus-per-node"),
+    (["--cluster", "slurm", "--processes-per-node", "2", "--gpus-per-node", "3"],
+     "--gpus-per-node"),
 ])
 def test_bad_input_is_one_line_naming_the_flag(extra, field, tmp_path, capsys):
     status, out, err = run_main("submit", *BASE, str(tmp_path), "--dry-run", *extra,

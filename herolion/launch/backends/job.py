@@ -76,6 +76,9 @@ def from_args(args) -> Job:
     if cluster == "local" and nodes != 1:
         raise ConfigError(f"--nodes: the local cluster is this one machine, got {nodes}")
     gpus = _non_negative(args.gpus_per_node, "--gpus-per-node")
+    if gpus % per_node and cluster in ("local", "slurm"):
+        raise ConfigError(f"--gpus-per-node: {gpus} GPUs do not split evenly over {per_node} "
+                          f"processes per node")
     file, sep, arg = args.config.partition(":")
     config_file = Path(file)
     if not config_file.is_file():

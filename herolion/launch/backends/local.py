@@ -41,6 +41,10 @@ def process_envs(job: Job, port: int, base_env: dict) -> list[dict]:
                      if not f.startswith("--xla_force_host_platform_device_count")]
             flags.append(f"--xla_force_host_platform_device_count={job.devices_per_process}")
             env["XLA_FLAGS"] = " ".join(flags)
+        if job.gpus_per_node:
+            per = job.gpus_per_node // job.num_processes
+            env[distributed.ENV_LOCAL_DEVICE_IDS] = ",".join(
+                str(i) for i in range(index * per, (index + 1) * per))
         envs.append(env)
     return envs
 

@@ -54,6 +54,8 @@ def render(job: Job) -> str:
         "",
         f"cd {shlex.quote(job.cwd)}",
         f"export {distributed.ENV_HEARTBEAT}={job.heartbeat_timeout}",
+        *([f"export {distributed.ENV_GPUS_PER_PROCESS}="
+           f"{job.gpus_per_node // job.processes_per_node}"] if job.gpus_per_node else []),
         'echo "herolion: job $SLURM_JOB_ID restart ${SLURM_RESTART_COUNT:-0} on"'
         ' "$SLURM_JOB_NODELIST"',
         f"srun --kill-on-bad-exit=0 {train}",
