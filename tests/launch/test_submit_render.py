@@ -202,6 +202,10 @@ BASE = ["--config", "herolion/configs/demo.py", "--workdir"]
     (["--cluster", "tpu"], "--tpu-name"),
     (["--name", "Bad_Name"], "--name"),
     (["--num-processes", "4", "--gpus-per-node", "6"], "--gpus-per-node"),
+    (["--cluster", "gke", "--image", "i", "--processes-per-node", "8"],
+     "--processes-per-node"),
+    (["--cluster", "tpu", "--tpu-name", "t", "--zone", "z", "--num-processes", "2"],
+     "--processes-per-node"),
     (["--cluster", "slurm", "--processes-per-node", "2", "--gpus-per-node", "3"],
      "--gpus-per-node"),
 ])

@@ -73,6 +73,10 @@ def from_args(args) -> Job:
             raise ConfigError(f"--num-processes: {total} does not split into --nodes {nodes} "
                               f"x --processes-per-node")
         per_node = total // nodes
+    if cluster in ("gke", "tpu") and per_node != 1:
+        raise ConfigError(f"--processes-per-node: --cluster {cluster} runs one process per "
+                          f"host, driving all its accelerators (got {per_node} per host; "
+                          f"use --nodes for more hosts)")
     if cluster == "local" and nodes != 1:
         raise ConfigError(f"--nodes: the local cluster is this one machine, got {nodes}")
     gpus = _non_negative(args.gpus_per_node, "--gpus-per-node")
