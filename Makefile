@@ -7,8 +7,9 @@ setup:
 demo: setup
 	.venv/bin/herolion train --config herolion/configs/demo.py --workdir workdirs/demo
 
+# --durations: the slowest tests in every CI log, to keep the suite within its 15 minutes.
 test: setup
-	.venv/bin/python -m pytest -q -n 2 --dist loadfile
+	.venv/bin/python -m pytest -q -n 2 --dist loadfile --durations=15
 
 bench: setup
 	.venv/bin/python bench/optim_update.py
