@@ -14,7 +14,7 @@ from tests.launch.cli_helpers import run_cli
 def lit_run(digits_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("lit")
     image, lit = root / "image", root / "lit"
-    proc = run_cli("train", "--config", f"herolion/configs/demo.py:steps=200,data_dir={digits_dir}",
+    proc = run_cli("train", "--config", f"herolion/configs/demo.py:steps=100,data_dir={digits_dir}",
                    "--workdir", image, "--config.log_steps=100")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     proc = run_cli("train", "--config",
