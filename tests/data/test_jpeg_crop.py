@@ -262,6 +262,33 @@ def test_crop_window_decode_equals_tensorflows_decode_and_crop_jpeg(subsampling)
             assert np.abs(got.astype(int) - ref).max() <= 16
 
 
+def test_results_never_share_the_reused_decode_buffer():
+    """The crop window is decoded into a per-thread scratch buffer; what the op returns
+    (resized, or the window itself when it already has the target size) is its own."""
+    jpeg._SCRATCH.__dict__.clear()
+    first = jpeg.decode_crop_resize(JPEG, (375, 500), (10, 20, 64, 64), (64, 64))
+    kept = first.copy()
+    resized = jpeg.decode_crop_resize(JPEG, (375, 500), (100, 50, 200, 180), (32, 32))
+    again = jpeg.decode_crop_resize(JPEG, (375, 500), (0, 0, 300, 300), (64, 64))
+    np.testing.assert_array_equal(first, kept)
+    buf = getattr(jpeg._SCRATCH, "buf", None)
+    if jpeg.crop_decoder() is not None:
+        assert buf is not None
+    for out in (first, resized, again):
+        assert buf is None or not np.shares_memory(out, buf)
+
+
+def test_scratch_is_per_thread():
+    import threading
+    mine = jpeg.scratch((4, 4, 3))
+    theirs = []
+    thread = threading.Thread(target=lambda: theirs.append(jpeg.scratch((4, 4, 3))))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(mine, theirs[0])
+    assert np.shares_memory(mine, jpeg.scratch((2, 2, 3)))   # reused on this thread
+
+
 def test_opencv_runs_on_the_calling_thread():
     """The pipeline parallelises over elements; OpenCV's own pool on top of it costs
     ~10 % of grain's images/s on 2 cores (bench/data.py)."""

@@ -76,6 +76,32 @@ def test_inception_crop_box_and_shape():
     assert _find(raw, IMG)
 
 
+def test_inception_box_draws_area_ratio_and_position_uniformly():
+    """Against the sampler's spec (Szegedy et al.): with boxes that always fit, the area
+    fraction is uniform on area_range, log(w/h) uniform on log(ratio_range), and the
+    top-left corner uniform over the valid positions (KS tests, 4000 draws)."""
+    from scipy import stats
+    rng = np.random.default_rng(7)
+    boxes = np.array([image_ops.inception_box(300, 400, rng, area_range=(0.08, 0.5))
+                      for _ in range(4000)], np.float64)
+    top, left, h, w = boxes.T
+    assert (top >= 0).all() and (top + h <= 300).all() and (left + w <= 400).all()
+    area = h * w / 120000           # rounding h, w to pixels moves it by < 1 %
+    assert stats.kstest(area, stats.uniform(0.08, 0.42).cdf).pvalue > 1e-3
+    lo, hi = np.log(3 / 4), np.log(4 / 3)
+    assert stats.kstest(np.log(w / h), stats.uniform(lo, hi - lo).cdf).pvalue > 1e-3
+    # An integer uniform on 0..n-1 plus an independent U(0, 1), over n: U(0, 1).
+    jitter = np.random.default_rng(8).random((2, len(boxes)))
+    assert stats.kstest((top + jitter[0]) / (300 - h + 1), "uniform").pvalue > 1e-3
+    assert stats.kstest((left + jitter[1]) / (400 - w + 1), "uniform").pvalue > 1e-3
+
+
+def test_inception_box_falls_back_to_the_whole_image():
+    """Boxes that can never fit (area > the image at an extreme ratio) -> the image."""
+    rng = np.random.default_rng(0)
+    assert image_ops.inception_box(10, 1000, rng, area_range=(0.9, 1.0)) == (0, 0, 10, 1000)
+
+
 def test_flip_lr_both_ways():
     outs = [run("flip_lr", seed=s)["image"] for s in range(10)]
     flipped = [np.array_equal(o, IMG[:, ::-1]) for o in outs]

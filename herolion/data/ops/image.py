@@ -63,18 +63,19 @@ def crop(img, top, left, height, width):
 def inception_box(height, width, rng, *, area_range=(0.05, 1.0), ratio_range=(3 / 4, 4 / 3),
                   attempts=10):
     """Inception-style random box ``(top, left, h, w)``: area fraction and aspect ratio
-    drawn uniformly (ratio log-uniformly); after ``attempts`` misses, the whole image."""
+    drawn uniformly (ratio log-uniformly), position uniformly; after ``attempts`` misses,
+    the whole image. All draws come from one ``rng.random`` call (a scalar numpy draw
+    costs ~4 us, and this runs once per training image)."""
     area = height * width
+    a_lo, a_hi = area_range
     log_lo, log_hi = math.log(ratio_range[0]), math.log(ratio_range[1])
-    for _ in range(attempts):
-        target = area * rng.uniform(*area_range)
-        ratio = math.exp(rng.uniform(log_lo, log_hi))
+    for u_area, u_ratio, u_top, u_left in rng.random((attempts, 4)).tolist():
+        target = area * (a_lo + u_area * (a_hi - a_lo))
+        ratio = math.exp(log_lo + u_ratio * (log_hi - log_lo))
         w = int(round(math.sqrt(target * ratio)))
         h = int(round(math.sqrt(target / ratio)))
         if 0 < w <= width and 0 < h <= height:
-            top = int(rng.integers(0, height - h + 1))
-            left = int(rng.integers(0, width - w + 1))
-            return top, left, h, w
+            return int(u_top * (height - h + 1)), int(u_left * (width - w + 1)), h, w
     return 0, 0, height, width
 
 
