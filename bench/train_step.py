@@ -327,14 +327,14 @@ def cpu_main(args):
 
 # -- GPU -----------------------------------------------------------------------------------
 
-def gpu_child(optimizer, batches, steps, variant="B/16"):
+def gpu_child(optimizer, batches, steps, variant="B/16", rounds=5):
     """Try ``batches`` largest first; print one JSON line for the first that fits."""
     failed = []
     for batch in batches:
         try:
             b = StepBench(vit_config(variant, optimizer=optimizer, batch=batch, dtype="bfloat16"),
                           (224, 224, 3), 1000)
-            t = b.timed(3, 5, steps)
+            t = b.timed(3, rounds, steps)
         except Exception as err:   # XlaRuntimeError RESOURCE_EXHAUSTED, or compile-time OOM
             if "RESOURCE_EXHAUSTED" not in str(err) and "out of memory" not in str(err).lower():
                 raise
@@ -386,6 +386,7 @@ def main(argv=None):
     parser.add_argument("--gpu-batches", default="256,192,128,96,64,32")
     parser.add_argument("--gpu-steps", type=int, default=10)
     parser.add_argument("--gpu-variant", default="B/16", help="for a CPU smoke test: Ti/16")
+    parser.add_argument("--gpu-rounds", type=int, default=5, help="timed rounds (median)")
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_PEAK / 1e12)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--vit-steps", type=int, default=2)
@@ -394,7 +395,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.gpu_child:
         return gpu_child(args.gpu_child, [int(b) for b in args.gpu_batches.split(",")],
-                         args.gpu_steps, args.gpu_variant)
+                         args.gpu_steps, args.gpu_variant, args.gpu_rounds)
     if args.gpu or jax.default_backend() == "gpu":
         return gpu_main(args)
     return cpu_main(args)
