@@ -1,17 +1,16 @@
-"""Test-wide setup, before jax is imported anywhere (CLI subprocesses inherit it):
+"""Test-wide setup, before jax is imported anywhere (child processes get the same code
+generation from ``tests.xla_flags.subprocess_xla_flags``):
 
 * an 8-device CPU mesh, so sharding tests have devices to shard over;
-* XLA:CPU's code generator at optimisation level 0. The suite's models are tiny, so its
-  time is mostly XLA compiling them, not running them: level 0 compiles ~35 % faster and
-  runs these models about as fast (test_contrastive + test_cross_mesh_cli 189 s -> 126 s;
-  test_train_cli, which trains the demo to 90 %, 111 s either way). Tests compare runs
-  made under the same flags, or references with tolerances, so nothing depends on it.
+* XLA:CPU's code generator at optimisation level 0 (why: ``tests/xla_flags.py``).
 """
 import os
+
+from tests.xla_flags import CODEGEN_FLAGS
 
 _FLAGS = os.environ.get("XLA_FLAGS", "")
 _FLAGS += " --xla_force_host_platform_device_count=8"
 if "xla_backend_optimization_level" not in _FLAGS:
-    _FLAGS += " --xla_backend_optimization_level=0"
+    _FLAGS += " " + CODEGEN_FLAGS
 os.environ["XLA_FLAGS"] = _FLAGS.strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.xla_flags import subprocess_xla_flags
+
 HEROLION = Path(sys.executable).with_name("herolion")
 
 
@@ -14,18 +16,22 @@ HEROLION = Path(sys.executable).with_name("herolion")
 COMPILATION_CACHE = Path(__file__).resolve().parents[2] / ".pytest_cache" / "jax-compilation"
 
 
-def cli_env(devices: int = 1):
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    if devices > 1:
-        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+def cli_env(devices: int = 1, optimized: bool = False):
+    """The CLI's environment: ``devices`` CPU devices, compiled like the rest of the suite
+    (``tests/xla_flags.py``) unless ``optimized``: XLA's default code generation, for the
+    few runs of hundreds of steps, where running time outweighs compiling."""
+    flags = subprocess_xla_flags(devices)
+    if optimized:
+        flags = " ".join(f for f in flags.split() if "optimization_level" not in f)
+    env = dict(os.environ, XLA_FLAGS=flags)
     env["JAX_PLATFORMS"] = "cpu"
     env.setdefault("JAX_COMPILATION_CACHE_DIR", str(COMPILATION_CACHE))
     return env
 
 
-def run_cli(*args, timeout=600, devices=1):
+def run_cli(*args, timeout=600, devices=1, optimized=False):
     return subprocess.run([str(HEROLION), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=cli_env(devices))
+                          timeout=timeout, env=cli_env(devices, optimized))
 
 
 def start_cli(*args, devices=1, log=None):

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.xla_flags import subprocess_xla_flags
+
 HEROLION = Path(sys.executable).with_name("herolion")
 
 
 def run_cli(*args, timeout=300):
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env = dict(os.environ, XLA_FLAGS=subprocess_xla_flags())
     return subprocess.run([str(HEROLION), *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 

@@ -16,7 +16,7 @@ DEMO = "herolion/configs/demo.py"
 def test_demo_trains_to_90_percent_and_writes_everything(digits_dir, tmp_path):
     workdir = tmp_path / "demo"
     proc = run_cli("train", "--config", f"{DEMO}:steps=300,data_dir={digits_dir}",
-                   "--workdir", workdir, "--config.ckpt_steps=150")
+                   "--workdir", workdir, "--config.ckpt_steps=150", optimized=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     evals = json.loads((workdir / "eval.json").read_text())
     assert evals["step"] == 300 and evals["test/prec@1"] >= 0.90, evals
