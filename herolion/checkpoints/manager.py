@@ -20,7 +20,7 @@ import pathlib
 import jax
 import orbax.checkpoint as ocp
 
-from herolion.checkpoints import layout
+from herolion.checkpoints import fit, layout
 from herolion.checkpoints.abstract import with_default_sharding
 from herolion.checkpoints.jsonable import to_json
 from herolion.checkpoints.oneline import reason
@@ -201,6 +201,8 @@ class Checkpointer:
         if missing:
             raise ConfigError(f"checkpoint {step_dir}: corrupt or not a herolion checkpoint "
                               f"(missing {', '.join(missing)}/){_newest_hint(self, step)}")
+        for name, tree in arrays.items():
+            _check_fits(step_dir, name, tree)
         items = {"state": ocp.args.JsonRestore()}
         for name, tree in arrays.items():
             items[name] = ocp.args.StandardRestore(with_default_sharding(tree))
@@ -231,6 +233,20 @@ class Checkpointer:
             "step": step,
             "config": restored["config"] if "config" in items else None,
         }
+
+
+def _check_fits(step_dir, name, tree) -> None:
+    """A one-line ``ConfigError`` when item ``name`` of ``step_dir`` has other paths or
+    shapes than ``tree``. Unreadable metadata is left to the restore to report."""
+    try:
+        saved = ocp.StandardCheckpointHandler().metadata(step_dir / name)
+    except Exception:   # noqa: BLE001 - corrupt metadata: the restore says so, with hints
+        return
+    why = fit.mismatch(tree, saved)
+    if why is not None:
+        raise ConfigError(f"checkpoint {step_dir}: does not fit this config's model/optimizer "
+                          f"({name}: {why}; was the model or optimizer changed? start a new "
+                          f"--workdir, or fine-tune from it)")
 
 
 def _has_leaves(tree) -> bool:

@@ -115,6 +115,35 @@ def test_wrong_target_structure_is_a_config_error(two_steps):
     assert str(root / "2") in _one_line(err)
 
 
+def test_another_optimizers_state_is_refused_naming_a_leaf(two_steps):
+    """Lion's state restored as AdamW's: refused from the metadata, before any read."""
+    from herolion.optim import adamw
+    workdir, root, params, _, step1 = two_steps
+    step2 = tree_digest(root / "2")
+    with pytest.raises(ConfigError) as err:
+        _restore(workdir, params, adamw(1e-3).init(params))
+    message = _one_line(err)
+    assert f"checkpoint {root / '2'}: does not fit" in message
+    assert "opt_state: " in message and "nu/" in message and "not in the checkpoint" in message
+    assert tree_digest(root / "1") == step1 and tree_digest(root / "2") == step2
+
+
+def test_a_changed_shape_is_refused_naming_the_leaf(two_steps):
+    workdir, root, params, opt_state, _ = two_steps
+    wider = abstract_tree(params)
+    path, leaf = jax.tree_util.tree_flatten_with_path(wider)[0][0]
+    name = "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+    bigger = jax.ShapeDtypeStruct((leaf.shape[0] + 1, *leaf.shape[1:]), leaf.dtype,
+                                  sharding=leaf.sharding)
+    wider = jax.tree_util.tree_map_with_path(lambda p, x: bigger if p == path else x, wider)
+    with pytest.raises(ConfigError) as err:
+        with Checkpointer(workdir) as ckpt:
+            ckpt.restore(abstract_params=wider, abstract_opt_state=abstract_tree(opt_state))
+    message = _one_line(err)
+    assert (f"params: {name} has shape {list(leaf.shape)} in the checkpoint, "
+            f"{list(bigger.shape)} here") in message
+
+
 def test_corrupt_params_for_read_params(two_steps):
     workdir, root, *_ = two_steps
     _garble(root / "2", "params/d/*")
