@@ -9,6 +9,9 @@ CPU (default) prints, measured side by side in this process:
   this CPU's measured matmul peak (a jitted f32 ``jnp.dot`` of two 2048x2048 matrices,
   timed in the same run). Why measured and not a spec sheet: the machine is a shared VM
   whose clock and vector units we do not know; the same dot is the ceiling XLA reaches;
+* the same ViT-S/16 step on one single-threaded XLA device per core, data-parallel
+  (``PerCoreStep``: a child process, its rounds interleaved with the one-device step's;
+  MFU with the one-device step's FLOPs), which is how to run XLA:CPU on several cores;
 * the loop's overhead: the real ``herolion.trainer.loop.train`` on the demo config (local
   digits, evals and checkpoints off until the last step) versus the bare jitted step on
   device-resident batches of the same shape. The loop's rate is read from its
@@ -141,17 +144,75 @@ def matmul_peak(n=2048, rounds=3, reps=2):
     return 2 * n ** 3 / min(times)
 
 
-def interleaved_mfu(bench, rounds, steps):
-    """Rounds of (matmul peak, ``steps`` train steps), and a closing peak. Each round's MFU
-    is against the higher of the two peaks measured next to it. Why: this machine is
-    shared, and its matmul peak drifts by 2x within a minute; a peak measured once, far
-    from the steps, makes MFU meaningless. Returns (median step s, median peak, MFU)."""
-    step_s, peaks = [], [matmul_peak()]
+def interleaved_mfu(benches, rounds, steps):
+    """Rounds of (matmul peak, ``steps`` train steps of each bench, a peak after each), so
+    every run of steps sits between two peaks and its MFU is against the higher of them.
+    Why: this machine is shared, and its matmul peak drifts by 2x within a minute; a peak
+    measured once, far from the steps, makes MFU meaningless. Returns, per bench,
+    (median step s, median of its two-sided peaks, median MFU, those peaks)."""
+    step_s, peaks = [[] for _ in benches], [[] for _ in benches]
+    peak = matmul_peak()
     for _ in range(rounds):
-        step_s.append(bench.run(steps))
-        peaks.append(matmul_peak())
-    mfus = [bench.flops / t / max(p0, p1) for t, p0, p1 in zip(step_s, peaks, peaks[1:])]
-    return statistics.median(step_s), statistics.median(peaks), statistics.median(mfus), peaks
+        for i, bench in enumerate(benches):
+            step_s[i].append(bench.run(steps))
+            after = matmul_peak()
+            peaks[i].append(max(peak, after))
+            peak = after
+    return [(statistics.median(ts), statistics.median(ps),
+             statistics.median(b.flops / t / p for t, p in zip(ts, ps)), ps)
+            for b, ts, ps in zip(benches, step_s, peaks)]
+
+
+def per_core_flags(devices):
+    """XLA_FLAGS for one single-threaded XLA:CPU device per core (other flags kept)."""
+    keep = [f for f in os.environ.get("XLA_FLAGS", "").split()
+            if not f.startswith(("--xla_force_host_platform_device_count",
+                                 "--xla_cpu_multi_thread_eigen"))]
+    return " ".join(keep + [f"--xla_force_host_platform_device_count={devices}",
+                            "--xla_cpu_multi_thread_eigen=false"])
+
+
+class PerCoreStep:
+    """The ViT-S/16 step in a child process with one single-threaded XLA:CPU device per
+    core, the batch split over them (mesh ``data=-1``), timed on request so its rounds
+    interleave with the one-device step's. Why: one XLA:CPU device spreads the big dots
+    over all cores but runs much of the rest (elementwise fusions, small ops) on one, so
+    the cores overlap only ~1.3x; with a device per core each core works on its own
+    slice of the batch. ``flops`` is the one-device step's (the model FLOPs)."""
+
+    def __init__(self, devices, flops, batch_size):
+        env = dict(os.environ, XLA_FLAGS=per_core_flags(devices), JAX_PLATFORMS="cpu")
+        self.proc = subprocess.Popen([sys.executable, __file__, "--per-core-child"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        ready = self._reply()
+        self.devices, self.compile_s = ready["devices"], ready["compile_s"]
+        self.flops, self.batch_size = flops, batch_size
+
+    def _reply(self):
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError(f"per-core child exited with status {self.proc.wait()}")
+
+    def run(self, n):
+        self.proc.stdin.write(f"{n}\n")
+        self.proc.stdin.flush()
+        return self._reply()["step_s"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def per_core_child():
+    """Child side of :class:`PerCoreStep`: build, warm up, then one JSON line per 'N'."""
+    b = StepBench(vit_config("S/16", batch=8), (224, 224, 3), 1000)
+    b.run(1)
+    print(json.dumps({"devices": jax.device_count(), "compile_s": b.compile_s}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps({"step_s": b.run(int(line))}), flush=True)
+    return 0
 
 
 def demo_config(steps, data_dir, *, log_steps):
@@ -233,28 +294,34 @@ def host_work(config, n=100):
 
 
 def save_blocking(state, workdir, *, rounds=5):
-    """Median seconds ``save`` blocks the caller, async and sync, and the median until an
-    async save has committed. The two modes alternate round by round (the machine's load
-    drifts), each after a ``gc.collect()``; the first save of each pays orbax's setup."""
+    """Median seconds ``save`` blocks the caller, async and sync, the median until an
+    async save has committed, and the calling thread's CPU seconds in an async save's
+    blocking part. The two modes alternate round by round (the machine's load drifts),
+    each after a ``gc.collect()``; the first save of each pays orbax's setup.
+
+    Why the CPU time too: on 2 cores the blocking part competes with the same save's
+    background writes (tensorstore's threads, orbax's commit threads) for the cores and
+    the GIL; its wall time then swings 3-5x round to round while its own CPU stays put."""
     import gc
     from herolion.checkpoints import Checkpointer
-    times = {"async": [], "sync": [], "commit": []}
+    times = {"async": [], "sync": [], "commit": [], "async_cpu": []}
     with Checkpointer(workdir / "async", keep_last=2, async_save=True) as a_ckpt, \
             Checkpointer(workdir / "sync", keep_last=2, async_save=False) as s_ckpt:
         for i in range(rounds + 1):
             for mode, ckpt in (("async", a_ckpt), ("sync", s_ckpt)):
                 gc.collect()
                 jax.block_until_ready(state)
-                t0 = time.perf_counter()
+                c0, t0 = time.thread_time(), time.perf_counter()
                 ckpt.save(i + 1, params=state.params, opt_state=state.opt_state,
                           state={"rng": np.asarray(jax.device_get(state.rng)).tolist()})
-                t1 = time.perf_counter()
+                c1, t1 = time.thread_time(), time.perf_counter()
                 ckpt.wait()
                 t2 = time.perf_counter()
                 if i:
                     times[mode].append(t1 - t0)
                     if mode == "async":
                         times["commit"].append(t2 - t0)
+                        times["async_cpu"].append(c1 - c0)
     return {k: statistics.median(v) for k, v in times.items()}, times
 
 
@@ -264,15 +331,25 @@ def cpu_main(args):
     rows = []
     vit_s = StepBench(vit_config("S/16", batch=8), (224, 224, 3), 1000)
     vit_s.run(1)
-    rows.append(("ViT-S/16 224px b8 Lion", vit_s, *interleaved_mfu(vit_s, args.rounds, args.vit_steps)))
+    benches = [("ViT-S/16 224px b8 Lion, 1 device", vit_s)]
+    cores = os.cpu_count() or 1
+    if cores > 1 and not args.no_per_core:
+        per_core = PerCoreStep(cores, vit_s.flops, vit_s.batch_size)
+        benches.append((f"ViT-S/16 224px b8 Lion, {per_core.devices} devices x 1 thread "
+                        f"(data={per_core.devices})", per_core))
+    results = interleaved_mfu([b for _, b in benches], args.rounds, args.vit_steps)
+    rows += [(name, b, *r) for (name, b), r in zip(benches, results)]
+    if len(benches) > 1:
+        per_core.close()
     demo_model = dict(patch_size=(8, 8), width=64, depth=4, mlp_dim=128, num_heads=4,
                       num_classes=10, pool_type="gap", posemb="learn")
     demo = StepBench(vit_config(None, batch=128, model=demo_model), (32, 32, 3), 10)
     demo.run(5)
-    rows.append(("demo ViT 32px b128 Lion", demo, *interleaved_mfu(demo, args.rounds, 30)))
+    rows.append(("demo ViT 32px b128 Lion", demo, *interleaved_mfu([demo], args.rounds, 30)[0]))
 
-    print("\nMFU = compiled step FLOPs (XLA cost_analysis) / step time / matmul peak (jitted f32 "
-          "2048x2048 jnp.dot, measured between rounds of steps; median over rounds)")
+    print("\nMFU = compiled step FLOPs (XLA cost_analysis; the one-device step's for every "
+          "ViT-S/16 row) / step time / matmul peak (jitted f32 2048x2048 jnp.dot on all cores, "
+          "measured between runs of steps; median over rounds)")
     print("| step | images/s | step ms | GFLOP/step | GFLOP/s | matmul peak GFLOP/s | MFU "
           "| compile s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -320,9 +397,12 @@ def cpu_main(args):
           f"alternating, median of {len(all_times['async'])}:")
     print(f"async save blocks the loop {med['async'] * 1e3:.0f} ms ({ms['async']}); "
           f"committed after {med['commit'] * 1e3:.0f} ms")
+    print(f"  of which the loop thread's own CPU {med['async_cpu'] * 1e3:.0f} ms "
+          f"({ms['async_cpu']}); the rest is waiting for a core or the GIL while the "
+          f"save's background writes run")
     print(f"sync save blocks the loop {med['sync'] * 1e3:.0f} ms ({ms['sync']})")
-    print(f"async blocking / sync save: {med['async'] / med['sync']:.3f} (target <= 0.10)",
-          flush=True)
+    print(f"async blocking / sync save: {med['async'] / med['sync']:.3f} (target <= 0.10); "
+          f"by the loop thread's CPU: {med['async_cpu'] / med['sync']:.3f}", flush=True)
 
 
 # -- GPU -----------------------------------------------------------------------------------
@@ -392,7 +472,12 @@ def main(argv=None):
     parser.add_argument("--vit-steps", type=int, default=2)
     parser.add_argument("--loop-steps", type=int, default=250)
     parser.add_argument("--loop-log-steps", type=int, default=50)
+    parser.add_argument("--no-per-core", action="store_true",
+                        help="skip the ViT-S/16 row on one XLA device per core")
+    parser.add_argument("--per-core-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.per_core_child:
+        return per_core_child()
     if args.gpu_child:
         return gpu_child(args.gpu_child, [int(b) for b in args.gpu_batches.split(",")],
                          args.gpu_steps, args.gpu_variant, args.gpu_rounds)
