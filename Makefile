@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/herolion train --config herolion/configs/demo.py --workdir workdirs/demo
+	.venv/bin/herolion train --config herolion/configs/demo.py --workdir workdirs/demo --cpu-devices auto
 
 # --durations: the slowest tests in every CI log, to keep the suite within its 15 minutes.
 test: setup

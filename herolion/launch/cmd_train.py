@@ -5,9 +5,10 @@ run (the last good checkpoint is untouched); 75 preempted (checkpoint saved — 
 backends requeue on it).
 """
 import logging
+import os
 import sys
 
-from herolion.launch import distributed
+from herolion.launch import cpu_devices, distributed
 
 NONFINITE_EXIT_CODE = 3
 
@@ -17,6 +18,10 @@ def register(sub):
                             description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="FILE.py[:ARGS]")
     parser.add_argument("--workdir", required=True)
+    parser.add_argument("--cpu-devices", default=None, metavar="N|auto",
+                        help="CPU runs: split the batch over N single-threaded XLA devices "
+                             "per process ('auto': one per core, as many as divide the "
+                             "batch); often much faster than one device on all cores")
     distributed.add_flags(parser)
     parser.set_defaults(func=run, accepts_config_overrides=True)
 
@@ -70,16 +75,26 @@ def drop_closed_event_loop_noise():
 
 
 def run(args):
-    # first: jax.distributed.initialize must run before anything touches a JAX backend.
-    distributed.initialize_from_env(args)
     drop_closed_event_loop_noise()
-    from herolion import checkpoints
     from herolion.config import load_config
     from herolion.trainer import loop
 
+    # Loading the config touches no JAX backend; XLA's flags (--cpu-devices) and
+    # jax.distributed.initialize must both come before anything does.
+    config = load_config(args.config, args.config_overrides, known_keys=loop.CONFIG_KEYS)
+    devices = None
+    if args.cpu_devices is not None:
+        job = distributed.resolve(args, os.environ)
+        devices = cpu_devices.use(args.cpu_devices, config.get("input", {}).get("batch_size", 0),
+                                  processes=(job and job.num_processes) or 1)
+    distributed.initialize_from_env(args)
+    from herolion import checkpoints
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_libraries()
-    config = load_config(args.config, args.config_overrides, known_keys=loop.CONFIG_KEYS)
+    if devices is not None:
+        print(f"--cpu-devices {args.cpu_devices}: {devices} single-threaded CPU device(s) "
+              f"per process", flush=True)
     try:
         result = loop.train(config, args.workdir)
     except loop.Preempted:

@@ -37,3 +37,13 @@ def run_cli(*args, timeout=600, devices=1, optimized=False):
 def start_cli(*args, devices=1, log=None):
     return subprocess.Popen([str(HEROLION), *map(str, args)], env=cli_env(devices),
                             stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+#: A tiny demo run's flags: logs every 5 steps, synchronous checkpoints every 10.
+TINY = ["--config.log_steps=5", "--config.ckpt_steps=10", "--config.async_checkpoints=False"]
+
+
+def tiny_args(digits_dir, workdir, steps=40):
+    """`herolion train` arguments of a tiny demo (width 16, depth 1, batch 32)."""
+    return ["train", "--config", f"herolion/configs/demo.py:steps={steps},width=16,depth=1,"
+            f"batch=32,data_dir={digits_dir}", "--workdir", workdir, *TINY]

@@ -5,18 +5,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from herolion import checkpoints
-from tests.launch.cli_helpers import run_cli, start_cli
+from tests.launch.cli_helpers import run_cli, start_cli, tiny_args
 
 DEMO = "herolion/configs/demo.py"
 
 
 def test_demo_trains_to_90_percent_and_writes_everything(digits_dir, tmp_path):
     workdir = tmp_path / "demo"
+    # as `make demo` runs it (README): one single-threaded CPU device per core
     proc = run_cli("train", "--config", f"{DEMO}:steps=300,data_dir={digits_dir}",
-                   "--workdir", workdir, "--config.ckpt_steps=150", optimized=True)
+                   "--workdir", workdir, "--config.ckpt_steps=150", "--cpu-devices", "auto",
+                   optimized=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     evals = json.loads((workdir / "eval.json").read_text())
     assert evals["step"] == 300 and evals["test/prec@1"] >= 0.90, evals
@@ -36,12 +37,6 @@ def test_demo_trains_to_90_percent_and_writes_everything(digits_dir, tmp_path):
     assert "ETA" in proc.stdout and "img/s/device" in proc.stdout
 
 
-TINY = ["--config.log_steps=5", "--config.ckpt_steps=10", "--config.async_checkpoints=False"]
-
-
-def tiny_args(digits_dir, workdir, steps=40):
-    return ["train", "--config", f"{DEMO}:steps={steps},width=16,depth=1,batch=32,"
-            f"data_dir={digits_dir}", "--workdir", workdir, *TINY]
 
 
 def committed(workdir):
@@ -82,14 +77,6 @@ def _flat(tree, prefix=""):
             out.update(_flat(v, f"{prefix}/{i}"))
         return out
     return {prefix: np.asarray(tree)}
-
-
-@pytest.fixture(scope="module")
-def straight_run(digits_dir, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("straight")
-    proc = run_cli(*tiny_args(digits_dir, workdir))
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return workdir
 
 
 def test_resume_after_sigkill_is_bitwise_exact(digits_dir, tmp_path, straight_run):
