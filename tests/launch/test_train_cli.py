@@ -1,10 +1,13 @@
-"""`herolion train` end to end: the demo learns; resume after SIGKILL/SIGTERM is exact."""
+"""`herolion train` end to end: the demo learns; resume after SIGKILL/SIGTERM is exact; the
+same run on two single-threaded CPU devices (``--cpu-devices 2``) logs the same losses."""
 import json
 import signal
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
+import orbax.checkpoint as ocp
 
 from herolion import checkpoints
 from tests.launch.cli_helpers import run_cli, start_cli, tiny_args
@@ -121,3 +124,22 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_good_checkpoint(digits_dir
     np.testing.assert_array_equal(before["head"]["kernel"], after["head"]["kernel"])
     again = run_cli(*tiny_args(digits_dir, workdir, steps=20))
     assert again.returncode == 0 and "resumed from step 20" in again.stdout
+
+
+def logged_losses(workdir):
+    rows = [json.loads(line) for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in rows if "loss" in r}
+
+
+def test_two_cpu_devices_train_like_one(digits_dir, tmp_path, straight_run):
+    workdir = tmp_path / "two"
+    proc = run_cli(*tiny_args(digits_dir, workdir), "--cpu-devices", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "--cpu-devices 2: 2 single-threaded CPU device(s) per process" in proc.stdout
+    # the checkpoint's arrays were sharded over a 2-device mesh
+    meta = ocp.StandardCheckpointHandler().metadata(workdir / "checkpoints" / "40" / "params")
+    assert {tuple(m.sharding.shape) for m in jax.tree.leaves(meta)} == {(2,)}
+    one, two = logged_losses(straight_run), logged_losses(workdir)
+    assert one.keys() == two.keys() and len(one) >= 8
+    np.testing.assert_allclose([two[s] for s in sorted(two)], [one[s] for s in sorted(one)],
+                               rtol=1e-5)
