@@ -5,7 +5,7 @@ Why: one XLA:CPU device runs the big matmuls on all cores but much of the rest o
 (elementwise fusions, small ops) on one, so a small model barely uses a second core. With
 one single-threaded device per core and the batch split over the mesh's data axis, each
 core works on its own slice: on the 2-core development VM the demo trains ~1.7x faster,
-ViT-S/16 at 224 px ~5 % (``bench/train_step.py``, ``docs/trainer.md``).
+ViT-S/16 at 224 px 0-7 % (``bench/train_step.py``, ``docs/trainer.md``).
 
 The step is the same, sharded: results equal a one-device run's up to float rounding, so
 a resumed run is bitwise exact when it uses the same device count. XLA reads its flags
