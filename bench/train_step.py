@@ -163,15 +163,6 @@ def interleaved_mfu(benches, rounds, steps):
             for b, ts, ps in zip(benches, step_s, peaks)]
 
 
-def per_core_flags(devices):
-    """XLA_FLAGS for one single-threaded XLA:CPU device per core (other flags kept)."""
-    keep = [f for f in os.environ.get("XLA_FLAGS", "").split()
-            if not f.startswith(("--xla_force_host_platform_device_count",
-                                 "--xla_cpu_multi_thread_eigen"))]
-    return " ".join(keep + [f"--xla_force_host_platform_device_count={devices}",
-                            "--xla_cpu_multi_thread_eigen=false"])
-
-
 class PerCoreStep:
     """The ViT-S/16 step in a child process with one single-threaded XLA:CPU device per
     core, the batch split over them (mesh ``data=-1``), timed on request so its rounds
@@ -181,7 +172,9 @@ class PerCoreStep:
     slice of the batch. ``flops`` is the one-device step's (the model FLOPs)."""
 
     def __init__(self, devices, flops, batch_size):
-        env = dict(os.environ, XLA_FLAGS=per_core_flags(devices), JAX_PLATFORMS="cpu")
+        from herolion.launch.cpu_devices import xla_flags   # what --cpu-devices sets
+        env = dict(os.environ, XLA_FLAGS=xla_flags(os.environ.get("XLA_FLAGS", ""), devices),
+                   JAX_PLATFORMS="cpu")
         self.proc = subprocess.Popen([sys.executable, __file__, "--per-core-child"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)

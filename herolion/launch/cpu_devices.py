@@ -46,7 +46,11 @@ def use(spec: str, batch: int, processes: int = 1, environ=None) -> int:
     """Sets XLA_FLAGS in ``environ`` (default ``os.environ``) for :func:`device_count`
     devices; returns the count. Refused once this process has created a JAX backend."""
     environ = os.environ if environ is None else environ
-    n = device_count(spec, int(batch), os.cpu_count() or 1, processes)
+    try:
+        batch = int(batch)
+    except (TypeError, ValueError):   # the trainer names a bad input.batch_size itself
+        batch = 0
+    n = device_count(spec, batch, os.cpu_count() or 1, processes)
     from jax._src import xla_bridge
     if xla_bridge.backends_are_initialized():
         raise ConfigError("--cpu-devices: JAX's backend already exists in this process; "

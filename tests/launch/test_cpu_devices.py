@@ -44,3 +44,4 @@ def test_cli_bad_count_exits_2_before_writing(capsys, tmp_path):
     lines = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(lines) == 1 and "--cpu-devices: 'many'" in lines[0], lines
     assert not (tmp_path / "run").exists()
+
