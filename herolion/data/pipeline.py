@@ -1,8 +1,8 @@
 """The grain training pipeline built from a config's ``input`` section.
 
 Why this order: the source is sliced per process first (``ds[index::count]``, so
-shards are disjoint and cover the split), then shuffled by index with a seed (grain
-shuffles the whole shard, no buffer), repeated, preprocessed with a per-example RNG
+shards are disjoint and cover the split), then shuffled by index with a seed (the whole
+shard, no buffer, a new order each epoch: :mod:`herolion.data.shuffle`), repeated, preprocessed with a per-example RNG
 derived from the seed and the element's position, and batched to the per-process
 batch. Everything up to the batch is a ``MapDataset`` — a pure function of the
 step — so the iterator's state is just a position: ``get_state()``/``set_state()``
@@ -110,6 +110,8 @@ def _absl_flags_parsed():
 def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
     """A ``grain.IterDataset`` of per-process batches (dicts of numpy arrays)."""
     import grain
+
+    from herolion.data import shuffle as shuffle_lib
     field = "input"
     pi, pc = cfg_lib.process_layout(process_index, process_count)
     name, split = cfg_lib.dataset_name_split(input_cfg, field, "train")
@@ -134,7 +136,7 @@ def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
         ds = grain.MapDataset.range(len(ds))
     ds = ds.seed(process_seed(seed, pi))
     if cfg_lib.get(input_cfg, "shuffle", True):
-        ds = ds.shuffle()
+        ds = shuffle_lib.shuffle(ds, process_seed(seed, pi))
     ds = ds.repeat(cfg_lib.get(input_cfg, "num_epochs"))
     if stacked is None:
         ds = ds.random_map(_RandomPreprocess(pp))
