@@ -14,8 +14,9 @@ parallelism budget (``--cpus``, default: all cores):
   processes (``mp_prefetch``, 1 read thread each); for reference the PIL version of the
   fused op (the previous implementation) and the unfused PIL ``decode|inception_crop``.
 
-grain shuffles an index space of ImageNet's size (file = index mod n), so its per-element
-index shuffle costs what it costs on ImageNet (~6 us; ~150 us on a 256-element dataset).
+grain reads a shuffled index space of ImageNet's size (file = index mod n), shuffled as
+the train pipeline shuffles (``herolion.data.shuffle``: a permutation per epoch; grain's
+own per-element ``index_shuffle`` cost ~8 us per element at this size).
 Methods run interleaved for ``--rounds`` rounds; each figure is the median round.
 Prints images/s, CPU ms/image (process + grain workers: steadier on a shared machine)
 and the ratios grain / tf.data. Usage::
@@ -109,14 +110,16 @@ class _PilFused:
 def grain_rate(paths, spec, epochs, batch, workers, threads):
     import grain
     from absl import flags
+
+    from herolion.data import shuffle
     if not flags.FLAGS.is_parsed():
         flags.FLAGS.mark_as_parsed()
     if isinstance(spec, (str, list)):
         spec = _Pp(spec)
     per_epoch = len(paths) // batch
-    # A shuffled index space of ImageNet's size: grain's index_shuffle then costs per
-    # element what it costs on ImageNet (~6 us; ~150 us on a 256-element dataset).
-    ds = grain.MapDataset.range(IMAGENET_TRAIN).seed(0).shuffle()
+    # A shuffled index space of ImageNet's size, shuffled as the train pipeline does
+    # (herolion.data.shuffle: one permutation per epoch, made in the warm-up epoch).
+    ds = shuffle.shuffle(grain.MapDataset.range(IMAGENET_TRAIN), seed=0)
     ds = (ds[:(epochs + 1) * per_epoch * batch].map(_ReadFile(paths)).random_map(spec)
           .batch(batch, drop_remainder=True))
     it = ds.to_iter_dataset(grain.ReadOptions(num_threads=threads, prefetch_buffer_size=4))

@@ -14,9 +14,9 @@ CPU (default) prints, measured side by side in this process:
   MFU with the one-device step's FLOPs), which is how to run XLA:CPU on several cores;
 * the loop's overhead: the real ``herolion.trainer.loop.train`` on the demo config (local
   digits, evals and checkpoints off until the last step) versus the bare jitted step on
-  device-resident batches of the same shape. The loop's rate is read from its
-  ``metrics.jsonl`` (``steps_per_sec`` between log reports, the first report — which
-  includes compilation — dropped);
+  device-resident batches of the same shape, alternating every ``log_steps`` steps in
+  one process (``loop_vs_bare``), each loop segment against the bare segments either
+  side of it;
 * how long a save blocks the loop: ``Checkpointer(async_save=True).save`` (returns once the
   arrays are on the host) versus a synchronous save, on the ViT-S/16 train state.
 
@@ -242,27 +242,44 @@ class InMemoryBatches:
         self.i = json.loads(state)["i"]
 
 
-def loop_rate(config, workdir, in_memory=False):
-    """Steady-state steps/s of ``loop.train``: the median of its ``steps_per_sec`` reports
-    after the first (which includes compilation). ``in_memory``: the pipeline's first 16
-    batches, cycled, instead of the live pipeline."""
+def loop_vs_bare(config, workdir, bare, in_memory=False):
+    """The real ``loop.train`` and the bare jitted step, alternating in segments of
+    ``log_steps`` steps in this process: each time the loop flushes its metrics (which
+    waits for the step, then logs), ``bare`` runs as many steps. Why alternate: the
+    machine's speed drifts by +-5 % within a minute, more than the overhead to measure;
+    neighbouring segments see the same machine. Returns one (loop s/step, bare s/step
+    before it, bare s/step after it) per loop segment, the first (compilation) dropped.
+    ``in_memory``: the pipeline's first 16 batches, cycled, instead of the live pipeline."""
     from herolion.data import pipeline
     from herolion.trainer import loop
-    real = pipeline.train_iterator
+    n = config.log_steps
+    handover, resume, bare_s = [], [], []
+    real_flush, real_iter = loop.flush_metrics, pipeline.train_iterator
+
+    def flush_then_bare(*args, **kwargs):
+        out = real_flush(*args, **kwargs)
+        handover.append(time.perf_counter())
+        bare_s.append(bare.run(n))
+        resume.append(time.perf_counter())
+        return out
+
     if in_memory:
-        it = real(config.input, seed=config.get("seed", 0))
+        it = real_iter(config.input, seed=config.get("seed", 0))
         batches = [next(it) for _ in range(16)]
         pipeline.train_iterator = lambda *a, **k: InMemoryBatches(batches)
+    loop.flush_metrics = flush_then_bare
     try:
-        t0 = time.perf_counter()
         with contextlib.redirect_stdout(open(os.devnull, "w")):
             loop.train(config, workdir)
-        wall = time.perf_counter() - t0
     finally:
-        pipeline.train_iterator = real
-    rows = [json.loads(line) for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()]
-    rates = [r["steps_per_sec"] for r in rows if "steps_per_sec" in r][1:]
-    return statistics.median(rates), rates, wall
+        pipeline.train_iterator, loop.flush_metrics = real_iter, real_flush
+    return [((handover[k] - resume[k - 1]) / n, bare_s[k - 1], bare_s[k])
+            for k in range(1, len(handover))]
+
+
+def overhead(segments):
+    """Median over loop segments of loop time / mean of the bare segments around it, - 1."""
+    return statistics.median(t / ((b0 + b1) / 2) for t, b0, b1 in segments) - 1
 
 
 def host_work(config, n=100):
@@ -358,32 +375,27 @@ def cpu_main(args):
         with contextlib.redirect_stdout(sys.stderr):   # tfds' progress bars
             prepare("digits", data_dir)
         config = demo_config(args.loop_steps, data_dir, log_steps=args.loop_log_steps)
-        # the bare step timed before, between and after the loops, each loop compared with
-        # the two next to it: the machine's load drifts within minutes.
-        bare_s = [demo.timed(2, 3, 50)]
-        rate, rates, wall = loop_rate(config, Path(tmp) / "run")
-        bare_s.append(demo.timed(2, 3, 50))
-        mem_rate, mem_rates, mem_wall = loop_rate(config, Path(tmp) / "run_mem", in_memory=True)
-        bare_s.append(demo.timed(2, 3, 50))
+        demo.run(5)
+        live = loop_vs_bare(config, Path(tmp) / "run", demo)
+        mem = loop_vs_bare(config, Path(tmp) / "run_mem", demo, in_memory=True)
         data_s, assemble_s = host_work(config)
-    bare = 1.0 / statistics.mean(bare_s)
-    live_bare, mem_bare = 1.0 / statistics.mean(bare_s[:2]), 1.0 / statistics.mean(bare_s[1:])
-    print(f"\nloop.train on the demo ({args.loop_steps} steps, log every {args.loop_log_steps};"
-          f" steps/s = median of its reports after the first):")
-    print("| run | steps/s | reports | overhead vs bare step |")
-    print("|---|---|---|---|")
-    print(f"| bare jitted step, same shapes (before/between/after the loops: "
-          f"{', '.join(f'{1 / b:.2f}' for b in bare_s)}) | {bare:.2f} | | |")
-    print(f"| loop.train, live grain pipeline | {rate:.2f} | "
-          f"{', '.join(f'{r:.2f}' for r in rates)} | {live_bare / rate - 1:+.1%} |")
-    print(f"| loop.train, in-memory batches | {mem_rate:.2f} | "
-          f"{', '.join(f'{r:.2f}' for r in mem_rates)} | {mem_bare / mem_rate - 1:+.1%} |")
-    print(f"loop overhead (target <= 3%; each loop vs the bare step timed next to it): "
-          f"{live_bare / rate - 1:+.1%} with the input pipeline, "
-          f"{mem_bare / mem_rate - 1:+.1%} for the loop's own per-step work")
+    print(f"\nloop.train on the demo ({args.loop_steps} steps) alternating with the bare "
+          f"jitted step (same shapes) every {args.loop_log_steps} steps; overhead = median "
+          f"over loop segments of loop s/step / mean of the bare segments either side - 1")
+    print("| run | segments | loop steps/s | bare steps/s | overhead | per segment |")
+    print("|---|---|---|---|---|---|")
+    for name, segs in (("live grain pipeline", live), ("in-memory batches", mem)):
+        per = ", ".join(f"{t / ((b0 + b1) / 2) - 1:+.1%}" for t, b0, b1 in segs)
+        print(f"| loop.train, {name} | {len(segs)} | "
+              f"{1 / statistics.median(t for t, _, _ in segs):.2f} | "
+              f"{1 / statistics.median(b for _, b, _ in segs):.2f} | "
+              f"{overhead(segs):+.1%} | {per} |")
+    print(f"loop overhead (target <= 3%): {overhead(live):+.1%} with the input pipeline, "
+          f"{overhead(mem):+.1%} for the loop's own per-step work")
     print(f"  host work per step: input pipeline alone {data_s * 1e3:.2f} ms/batch "
           f"({1 / data_s:.0f} batches/s, {config.input.batch_size / data_s:.0f} images/s); "
-          f"global_batch {assemble_s * 1e3:.3f} ms; bare step {1e3 / bare:.2f} ms", flush=True)
+          f"global_batch {assemble_s * 1e3:.3f} ms; bare step "
+          f"{1e3 * statistics.median(b for _, b, _ in live):.2f} ms", flush=True)
 
     # A save's blocking time, async vs sync, on the ViT-S/16 state.
     with tempfile.TemporaryDirectory() as tmp:
@@ -467,7 +479,7 @@ def main(argv=None):
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_PEAK / 1e12)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--vit-steps", type=int, default=2)
-    parser.add_argument("--loop-steps", type=int, default=250)
+    parser.add_argument("--loop-steps", type=int, default=600)
     parser.add_argument("--loop-log-steps", type=int, default=50)
     parser.add_argument("--no-per-core", action="store_true",
                         help="skip the ViT-S/16 row on one XLA device per core")

@@ -130,19 +130,20 @@ def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
         if head.ops:
             cached = _materialize(ds, head)
             ds = grain.MapDataset.source(cached)
-            if not pp.ops:   # nothing left per step: batches are gathers from one array
-                stacked = _stack(cached.examples)
-    if stacked is not None:
-        ds = grain.MapDataset.range(len(ds))
-    ds = ds.seed(process_seed(seed, pi))
-    if cfg_lib.get(input_cfg, "shuffle", True):
-        ds = shuffle_lib.shuffle(ds, process_seed(seed, pi))
-    ds = ds.repeat(cfg_lib.get(input_cfg, "num_epochs"))
-    if stacked is None:
-        ds = ds.random_map(_RandomPreprocess(pp))
-    ds = ds.batch(batch, drop_remainder=True)
-    if stacked is not None:
+            if not pp.ops and len(ds) <= shuffle_lib.MAX_TABLE:
+                stacked = _stack(cached.examples)  # nothing left per step: one gather/batch
+    shuffled = cfg_lib.get(input_cfg, "shuffle", True)
+    epochs = cfg_lib.get(input_cfg, "num_epochs")
+    if stacked is not None:   # the same positions as below, a batch at a time
+        ds = shuffle_lib.ShuffledBatchesMapDataset(
+            len(ds), batch, process_seed(seed, pi), shuffle=shuffled, num_epochs=epochs)
         ds = ds.map(_Gather(stacked))
+    else:
+        ds = ds.seed(process_seed(seed, pi))
+        if shuffled:
+            ds = shuffle_lib.shuffle(ds, process_seed(seed, pi))
+        ds = ds.repeat(epochs).random_map(_RandomPreprocess(pp))
+        ds = ds.batch(batch, drop_remainder=True)
     read = grain.ReadOptions(num_threads=int(cfg_lib.get(input_cfg, "num_threads", 4)),
                              prefetch_buffer_size=int(cfg_lib.get(input_cfg, "prefetch", 8)))
     out = ds.to_iter_dataset(read)

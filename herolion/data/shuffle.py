@@ -17,6 +17,7 @@ which needs no memory.
 from __future__ import annotations
 
 import functools
+import sys
 
 import grain
 import numpy as np
@@ -61,3 +62,39 @@ class EpochShuffleMapDataset(grain.MapDataset):
         epoch, position = divmod(index, self._length)
         order = epoch_permutation(self._seed, epoch, self._length)
         return self._parent[int(order[position]) + epoch * self._length]
+
+
+class ShuffledBatchesMapDataset(grain.MapDataset):
+    """Batch ``k`` of ``shuffle(range(n), seed).repeat(num_epochs).batch(b)`` (remainder
+    dropped) as one int array of positions in ``range(n)``, made with numpy. Why: a fully
+    cached pipeline (``input.cache``) gathers each batch from stacked arrays, and reading
+    ``b`` indices one by one through grain's datasets cost ~10 us each (1.2 ms of host
+    CPU per 128-example batch); the positions are the same."""
+
+    def __init__(self, length: int, batch: int, seed: int, *, shuffle: bool = True,
+                 num_epochs: int | None = None):
+        super().__init__()
+        if shuffle and length > MAX_TABLE:
+            raise ValueError(f"{length} elements: more than MAX_TABLE={MAX_TABLE}")
+        self._n, self._batch, self._seed, self._shuffle = length, batch, int(seed), shuffle
+        self._length = (sys.maxsize if num_epochs is None
+                        else num_epochs * length // batch)
+
+    def __len__(self):
+        return self._length
+
+    def __str__(self):
+        return f"ShuffledBatchesMapDataset(n={self._n}, batch={self._batch}, seed={self._seed})"
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.slice(index)
+        epochs, positions = np.divmod(
+            np.arange(index * self._batch, (index + 1) * self._batch, dtype=np.int64), self._n)
+        if not self._shuffle:
+            return positions
+        out = np.empty_like(positions)
+        for epoch in np.unique(epochs):
+            here = epochs == epoch
+            out[here] = epoch_permutation(self._seed, int(epoch), self._n)[positions[here]]
+        return out

@@ -3,6 +3,7 @@
 import pickle
 
 import grain
+import pytest
 import numpy as np
 
 from herolion.data import shuffle
@@ -56,3 +57,20 @@ def test_shards_too_large_for_a_table_use_grains_shuffle(monkeypatch):
     ds = shuffle.shuffle(grain.MapDataset.range(11), seed=2)
     assert not isinstance(ds, shuffle.EpochShuffleMapDataset)
     assert sorted(_read(ds, range(11))) == list(range(11))
+
+
+@pytest.mark.parametrize("shuffled", [True, False])
+@pytest.mark.parametrize("num_epochs", [None, 3])
+def test_shuffled_batches_equal_the_element_wise_pipeline(shuffled, num_epochs):
+    """Batches straddle epochs (n=23, b=5) and one is larger than an epoch (b=30)."""
+    for n, b in ((23, 5), (23, 30)):
+        ds = grain.MapDataset.range(n)
+        ds = shuffle.shuffle(ds, seed=3) if shuffled else ds
+        ref = ds.repeat(num_epochs).batch(b, drop_remainder=True)
+        fast = shuffle.ShuffledBatchesMapDataset(n, b, 3, shuffle=shuffled,
+                                                 num_epochs=num_epochs)
+        k = 3 * n // b
+        if num_epochs is not None:
+            assert len(fast) == len(ref) == k
+        for i in range(k):
+            np.testing.assert_array_equal(fast[i], ref[i])
