@@ -17,8 +17,9 @@ CPU (default) prints, measured side by side in this process:
   device-resident batches of the same shape, alternating every ``log_steps`` steps in
   one process (``loop_vs_bare``), each loop segment against the bare segments either
   side of it;
-* how long a save blocks the loop: ``Checkpointer(async_save=True).save`` (returns once the
-  arrays are on the host) versus a synchronous save, on the ViT-S/16 train state.
+* how long a save blocks the loop, on the ViT-S/16 train state: the default async save
+  (a device copy, then orbax in a background thread), orbax's own async save (returns
+  once the arrays are on the host) and a synchronous save.
 
 ``--gpu`` (automatic when ``jax.default_backend() == 'gpu'``) instead runs only the
 ViT-B/16 step at 224 px in bf16 compute at the largest batch of ``--gpu-batches`` that
@@ -303,22 +304,30 @@ def host_work(config, n=100):
     return data_s, (time.perf_counter() - t0) / n
 
 
-def save_blocking(state, workdir, *, rounds=5):
-    """Median seconds ``save`` blocks the caller, async and sync, the median until an
-    async save has committed, and the calling thread's CPU seconds in an async save's
-    blocking part. The two modes alternate round by round (the machine's load drifts),
-    each after a ``gc.collect()``; the first save of each pays orbax's setup.
+SAVE_MODES = {   # Checkpointer kwargs
+    "background": dict(async_save=True, background=True),   # the default on 1-process CPU
+    "async": dict(async_save=True, background=False),       # orbax's own async save
+    "sync": dict(async_save=False),
+}
 
-    Why the CPU time too: on 2 cores the blocking part competes with the same save's
+
+def save_blocking(state, workdir, *, rounds=5):
+    """Per save mode (``SAVE_MODES``): the median seconds ``save`` blocks the caller, the
+    median until the save has committed, and the calling thread's CPU seconds while
+    blocked. The modes alternate round by round (the machine's load drifts), each after
+    a ``gc.collect()``; the first save of each pays orbax's setup.
+
+    Why the CPU time too: on 2 cores orbax's blocking part competes with the same save's
     background writes (tensorstore's threads, orbax's commit threads) for the cores and
     the GIL; its wall time then swings 3-5x round to round while its own CPU stays put."""
     import gc
     from herolion.checkpoints import Checkpointer
-    times = {"async": [], "sync": [], "commit": [], "async_cpu": []}
-    with Checkpointer(workdir / "async", keep_last=2, async_save=True) as a_ckpt, \
-            Checkpointer(workdir / "sync", keep_last=2, async_save=False) as s_ckpt:
+    times = {mode: {"block": [], "commit": [], "cpu": []} for mode in SAVE_MODES}
+    with contextlib.ExitStack() as stack:
+        ckpts = {mode: stack.enter_context(Checkpointer(workdir / mode, keep_last=2, **kw))
+                 for mode, kw in SAVE_MODES.items()}
         for i in range(rounds + 1):
-            for mode, ckpt in (("async", a_ckpt), ("sync", s_ckpt)):
+            for mode, ckpt in ckpts.items():
                 gc.collect()
                 jax.block_until_ready(state)
                 c0, t0 = time.thread_time(), time.perf_counter()
@@ -328,11 +337,10 @@ def save_blocking(state, workdir, *, rounds=5):
                 ckpt.wait()
                 t2 = time.perf_counter()
                 if i:
-                    times[mode].append(t1 - t0)
-                    if mode == "async":
-                        times["commit"].append(t2 - t0)
-                        times["async_cpu"].append(c1 - c0)
-    return {k: statistics.median(v) for k, v in times.items()}, times
+                    for key, value in (("block", t1 - t0), ("commit", t2 - t0), ("cpu", c1 - c0)):
+                        times[mode][key].append(value)
+    med = {mode: {k: statistics.median(v) for k, v in t.items()} for mode, t in times.items()}
+    return med, times
 
 
 def cpu_main(args):
@@ -397,21 +405,23 @@ def cpu_main(args):
           f"global_batch {assemble_s * 1e3:.3f} ms; bare step "
           f"{1e3 * statistics.median(b for _, b, _ in live):.2f} ms", flush=True)
 
-    # A save's blocking time, async vs sync, on the ViT-S/16 state.
+    # A save's blocking time, async (background thread / orbax's own) vs sync, ViT-S/16.
     with tempfile.TemporaryDirectory() as tmp:
         med, all_times = save_blocking(vit_s.state, Path(tmp))
     mb = sum(x.nbytes for x in jax.tree.leaves((vit_s.state.params, vit_s.state.opt_state))) / 2**20
-    ms = {k: ", ".join(f"{t * 1e3:.0f}" for t in v) for k, v in all_times.items()}
-    print(f"\nViT-S/16 checkpoint ({mb:.0f} MiB params+opt_state), async and sync saves "
-          f"alternating, median of {len(all_times['async'])}:")
-    print(f"async save blocks the loop {med['async'] * 1e3:.0f} ms ({ms['async']}); "
-          f"committed after {med['commit'] * 1e3:.0f} ms")
-    print(f"  of which the loop thread's own CPU {med['async_cpu'] * 1e3:.0f} ms "
-          f"({ms['async_cpu']}); the rest is waiting for a core or the GIL while the "
-          f"save's background writes run")
-    print(f"sync save blocks the loop {med['sync'] * 1e3:.0f} ms ({ms['sync']})")
-    print(f"async blocking / sync save: {med['async'] / med['sync']:.3f} (target <= 0.10); "
-          f"by the loop thread's CPU: {med['async_cpu'] / med['sync']:.3f}", flush=True)
+    sync = med["sync"]["block"]
+    print(f"\nViT-S/16 checkpoint ({mb:.0f} MiB params+opt_state), the modes alternating, "
+          f"median of {len(all_times['sync']['block'])} (ms, each round in brackets):")
+    print("| save | blocks the loop | / sync save | loop thread CPU while blocked | "
+          "committed after |")
+    print("|---|---|---|---|---|")
+    for mode, m in med.items():
+        each = ", ".join(f"{t * 1e3:.0f}" for t in all_times[mode]["block"])
+        print(f"| {mode} | {m['block'] * 1e3:.0f} ({each}) | {m['block'] / sync:.3f} | "
+              f"{m['cpu'] * 1e3:.0f} | {m['commit'] * 1e3:.0f} |")
+    print(f"async blocking / sync save (target <= 0.10): {med['background']['block'] / sync:.3f}"
+          f" with the default background save, {med['async']['block'] / sync:.3f} with "
+          f"orbax's own async save", flush=True)
 
 
 # -- GPU -----------------------------------------------------------------------------------

@@ -16,11 +16,12 @@ comes from the files on disk (bad workdir, unreadable or corrupt step) is a one-
 """
 import logging
 import pathlib
+import threading
 
 import jax
 import orbax.checkpoint as ocp
 
-from herolion.checkpoints import fit, layout
+from herolion.checkpoints import fit, layout, snapshot
 from herolion.checkpoints.abstract import with_default_sharding
 from herolion.checkpoints.jsonable import to_json
 from herolion.checkpoints.oneline import reason
@@ -39,6 +40,12 @@ class Checkpointer:
       keep_every: steps divisible by this are kept forever (None: none are).
       async_save: write in a background thread; ``save`` returns once the arrays are
         copied off the devices, so the next train step may donate them.
+      background: with ``async_save``, hand all of orbax's save to a thread after a
+        device copy of the arrays (:mod:`herolion.checkpoints.snapshot`), so ``save``
+        returns after the copy. None (default): on for single-process CPU runs, where
+        orbax's blocking part is Python bookkeeping, not a device transfer; off
+        elsewhere (the copy would cost device memory; multi-process saves stay in the
+        caller's thread, in step with the other processes).
       is_primary: whether this process is the job's primary (default
         ``jax.process_index() == 0``). Only the primary removes interrupted saves; orbax
         itself coordinates the writes of all processes (every process must call
@@ -51,11 +58,17 @@ class Checkpointer:
 
     def __init__(self, workdir, *, keep_last: int = 3, keep_every: int | None = None,
                  async_save: bool = True, is_primary: bool | None = None,
-                 save_interval_steps: int = 1, read_only: bool = False):
+                 save_interval_steps: int = 1, read_only: bool = False,
+                 background: bool | None = None):
         self.workdir = pathlib.Path(workdir)
         self.is_primary = (jax.process_index() == 0) if is_primary is None else bool(is_primary)
         self.read_only = bool(read_only)
         self._in_flight = None   # the step of a save that has not committed yet
+        if background is None:
+            background = jax.process_count() == 1 and jax.default_backend() == "cpu"
+        self.background = bool(async_save and background)
+        self._worker = None      # the thread running a background save's orbax call
+        self._worker_error = None
         options = manager_options(keep_last=keep_last, keep_every=keep_every,
                                   save_interval_steps=save_interval_steps,
                                   async_save=async_save, read_only=self.read_only)
@@ -112,6 +125,7 @@ class Checkpointer:
         if self.read_only:
             raise ConfigError(f"checkpoints {self.directory}: opened read-only, cannot save")
         step = int(step)
+        self._join_worker()   # orbax's manager is not shared between threads
         if step in self._manager.all_steps() or self.step_dir(step).exists():
             return False
         if not force and not self._manager.should_save(step):
@@ -119,6 +133,11 @@ class Checkpointer:
         items = {"state": ocp.args.JsonSave(to_json({"step": step, **dict(state)}))}
         trees = {"params": params, "opt_state": opt_state, "polyak": polyak,
                  "model_state": model_state}
+        if self.background:
+            self.wait()   # before copying: at most one save's arrays are held at a time
+            trees = snapshot.device_copy(trees)
+            if data_iterator is not None:
+                data_iterator = snapshot.FrozenPosition(data_iterator)
         for name, tree in trees.items():
             if _has_leaves(tree):  # orbax refuses empty trees; restore rebuilds them
                 items[name] = ocp.args.StandardSave(tree)
@@ -128,6 +147,11 @@ class Checkpointer:
             items["data"] = _grain_args().CheckpointSave(data_iterator)
         self.wait()   # a failed earlier save is reported as that step, not this one
         self._in_flight = step
+        if self.background:
+            self._worker = threading.Thread(target=self._save_in_worker, name="herolion-save",
+                                            args=(step, ocp.args.Composite(**items)))
+            self._worker.start()
+            return True
         try:
             started = bool(self._manager.save(step, args=ocp.args.Composite(**items),
                                               force=True))
@@ -141,17 +165,35 @@ class Checkpointer:
             self._in_flight = None
         return started
 
+    def _save_in_worker(self, step, args) -> None:
+        try:
+            self._manager.save(step, args=args, force=True)
+        except ocp.checkpoint_manager.StepAlreadyExistsError:
+            pass   # save() checked first; nothing was written
+        except BaseException as err:  # noqa: BLE001 - re-raised by wait() as a SaveError
+            self._worker_error = err
+
+    def _join_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+
     def wait(self) -> None:
         """Block until the in-flight save (if any) has committed. A failed save raises
         :class:`SaveError` (one line: the step, the reason, the last good step)."""
         step, self._in_flight = self._in_flight, None
+        self._join_worker()
+        error, self._worker_error = self._worker_error, None
         try:
+            if error is not None:
+                raise error
             self._manager.wait_until_finished()
         except Exception as err:
             raise SaveError(step, self.directory, err, self.latest_step()) from err
 
     def close(self) -> None:
         """Release orbax's threads. A failed save was already reported by :meth:`wait`."""
+        self._join_worker()
         try:
             self._manager.close()
         except Exception as err:   # noqa: BLE001 - reported by wait(); closing must finish

@@ -6,13 +6,14 @@ save of a biggish tree has started) and a hand-made orbax tmp directory.
 import shutil
 
 import numpy as np
+import pytest
 
 from herolion.checkpoints import Checkpointer, abstract_tree, read_params
 from tests.checkpoints.helpers import (assert_trees_equal, host, make_params, mesh_8,
                                        run_python)
 
 CRASH_DURING_SAVE = """
-import os, signal
+import os, signal, time
 import jax, numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 from herolion.checkpoints import Checkpointer
@@ -22,17 +23,22 @@ mesh = mesh_8()
 small = make_params(mesh)
 big = {f"w{i}": jax.device_put(np.full((1024, 1024), i, np.float32),
                                  NamedSharding(mesh, P("fsdp", None))) for i in range(24)}
-ckpt = Checkpointer(%(workdir)r)
+ckpt = Checkpointer(%(workdir)r, background=%(background)r)
 assert ckpt.save(1, params=small, opt_state={}, state={"tag": "good"})
 ckpt.wait()
 assert ckpt.save(2, params=big, opt_state={}, state={"tag": "interrupted"})
+deadline = time.monotonic() + 60   # a background save may not have reached orbax yet
+while not (ckpt.directory / "2.orbax-checkpoint-tmp").exists() and time.monotonic() < deadline:
+    time.sleep(0.001)
 print("tmp dirs:", sorted(p.name for p in ckpt.directory.iterdir()), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_kill_during_async_save_resumes_from_previous_step(tmp_path):
-    proc = run_python(CRASH_DURING_SAVE % {"workdir": str(tmp_path)}, devices=8, check=False)
+@pytest.mark.parametrize("background", [False, True])
+def test_kill_during_async_save_resumes_from_previous_step(tmp_path, background):
+    proc = run_python(CRASH_DURING_SAVE % {"workdir": str(tmp_path), "background": background},
+                      devices=8, check=False)
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert "2.orbax-checkpoint-tmp" in proc.stdout  # the save was under way when killed
     root = tmp_path / "checkpoints"
