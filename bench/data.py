@@ -119,7 +119,7 @@ def grain_rate(paths, spec, epochs, batch, workers, threads):
     per_epoch = len(paths) // batch
     # A shuffled index space of ImageNet's size, shuffled as the train pipeline does
     # (herolion.data.shuffle: one permutation per epoch, made in the warm-up epoch).
-    ds = shuffle.shuffle(grain.MapDataset.range(IMAGENET_TRAIN), seed=0)
+    ds = shuffle.shuffle(grain.MapDataset.range(IMAGENET_TRAIN).seed(0), seed=0)
     ds = (ds[:(epochs + 1) * per_epoch * batch].map(_ReadFile(paths)).random_map(spec)
           .batch(batch, drop_remainder=True))
     it = ds.to_iter_dataset(grain.ReadOptions(num_threads=threads, prefetch_buffer_size=4))

@@ -26,7 +26,9 @@ def get_config(arg=None):
     c.input = dict(
         data=dict(name="digits", split="train"), data_dir=a.data_dir, prepare=True,
         batch_size=a.batch, num_workers=0, num_threads=2, cache=True,
-        pp=f"decode|{resize}value_range(-1, 1)|onehot(10, key='label', key_result='labels')")
+        # keep: only what the step reads goes to the device each step
+        pp=f"decode|{resize}value_range(-1, 1)|onehot(10, key='label', key_result='labels')"
+           "|keep('image', 'labels')")
     c.evals = dict(test=dict(type="classification", data=dict(name="digits", split="test"),
                              pp=f"decode|{resize}value_range(-1, 1)|onehot(10, key='label', key_result='labels')",
                              batch_size=256))
