@@ -119,8 +119,9 @@ class Checkpointer:
         Returns False (and writes nothing) if the step already exists, or, unless
         ``force``, if the save policy says no. ``state`` must be JSON-able after arrays
         are converted (see ``jsonable.to_json``); ``"step"`` is filled in if missing.
-        With ``async_save`` the call returns once the arrays are on the host; the data
-        iterator's position is recorded before it returns.
+        With ``async_save`` the call returns once the arrays are on the host (with
+        ``background``: once they are copied on their devices); the data iterator's
+        position is recorded before it returns.
         """
         if self.read_only:
             raise ConfigError(f"checkpoints {self.directory}: opened read-only, cannot save")
