@@ -2,9 +2,9 @@
 
 Why this order: the source is sliced per process first (``ds[index::count]``, so
 shards are disjoint and cover the split), then shuffled by index with a seed (the whole
-shard, no buffer, a new order each epoch: :mod:`herolion.data.shuffle`), repeated, preprocessed with a per-example RNG
-derived from the seed and the element's position, and batched to the per-process
-batch. Everything up to the batch is a ``MapDataset`` — a pure function of the
+shard, no buffer, a new order each epoch: :mod:`herolion.data.shuffle`), repeated,
+preprocessed with a per-example RNG derived from the seed and the element's position,
+and batched to the per-process batch. Everything up to the batch is a ``MapDataset`` — a pure function of the
 step — so the iterator's state is just a position: ``get_state()``/``set_state()``
 (or orbax with grain's handler, see :mod:`herolion.data.state`) resume the exact
 same order, with or without worker processes.
@@ -134,14 +134,15 @@ def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
                 stacked = _stack(cached.examples)  # nothing left per step: one gather/batch
     shuffled = cfg_lib.get(input_cfg, "shuffle", True)
     epochs = cfg_lib.get(input_cfg, "num_epochs")
+    seed = process_seed(seed, pi)
     if stacked is not None:   # the same positions as below, a batch at a time
-        ds = shuffle_lib.ShuffledBatchesMapDataset(
-            len(ds), batch, process_seed(seed, pi), shuffle=shuffled, num_epochs=epochs)
+        ds = shuffle_lib.ShuffledBatchesMapDataset(len(ds), batch, seed, shuffle=shuffled,
+                                                   num_epochs=epochs)
         ds = ds.map(_Gather(stacked))
     else:
-        ds = ds.seed(process_seed(seed, pi))
+        ds = ds.seed(seed)
         if shuffled:
-            ds = shuffle_lib.shuffle(ds, process_seed(seed, pi))
+            ds = shuffle_lib.shuffle(ds, seed)
         ds = ds.repeat(epochs).random_map(_RandomPreprocess(pp))
         ds = ds.batch(batch, drop_remainder=True)
     read = grain.ReadOptions(num_threads=int(cfg_lib.get(input_cfg, "num_threads", 4)),
