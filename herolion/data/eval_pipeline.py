@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from herolion.data import aligned
 from herolion.data import config as cfg_lib
 from herolion.data import preprocess
 from herolion.data import source as source_lib
@@ -76,7 +77,7 @@ def eval_dataset(eval_cfg, *, data_dir=None, batch_size=None, process_index=None
     per_process = cfg_lib.per_process_batch_size(global_batch, pc, field=f"{field}.batch_size")
     indices, valid = shard_layout(len(src), per_process, pi, pc)
     ds = grain.MapDataset.source(_PaddedShard(src, indices, valid)).map(_Preprocess(pp))
-    ds = ds.batch(per_process, drop_remainder=True)
+    ds = ds.batch(per_process, drop_remainder=True, batch_fn=aligned.stack_examples)
     read = grain.ReadOptions(num_threads=int(cfg_lib.get(eval_cfg, "num_threads", 4)),
                              prefetch_buffer_size=int(cfg_lib.get(eval_cfg, "prefetch", 8)))
     return ds.to_iter_dataset(read)

@@ -24,9 +24,13 @@ per-element rngs and iterator state are unchanged, so batches (and resuming) are
 identical with and without the cache. When the whole spec is deterministic, the cached
 examples are stacked into one array per key and each batch is a single gather from them
 (no per-example work per step: 2x-10x less host time on small images).
+
+Batches are made in 64-byte-aligned memory (:mod:`herolion.data.aligned`), which XLA:CPU
+takes without copying.
 """
 import numpy as np
 
+from herolion.data import aligned
 from herolion.data import config as cfg_lib
 from herolion.data import preprocess
 from herolion.data import source as source_lib
@@ -91,7 +95,7 @@ class _Gather:
         self.stacked = stacked
 
     def __call__(self, positions):
-        return {k: v[positions] for k, v in self.stacked.items()}
+        return {k: aligned.take(v, positions) for k, v in self.stacked.items()}
 
 
 def process_seed(seed, process_index):
@@ -144,7 +148,7 @@ def train_dataset(input_cfg, *, seed=0, process_index=None, process_count=None):
         if shuffled:
             ds = shuffle_lib.shuffle(ds, seed)
         ds = ds.repeat(epochs).random_map(_RandomPreprocess(pp))
-        ds = ds.batch(batch, drop_remainder=True)
+        ds = ds.batch(batch, drop_remainder=True, batch_fn=aligned.stack_examples)
     read = grain.ReadOptions(num_threads=int(cfg_lib.get(input_cfg, "num_threads", 4)),
                              prefetch_buffer_size=int(cfg_lib.get(input_cfg, "prefetch", 8)))
     out = ds.to_iter_dataset(read)

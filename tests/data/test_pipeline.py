@@ -25,6 +25,24 @@ def test_batches_shapes_dtypes(data_dir):
     assert ((0 <= b["id"]) & (b["id"] < 1797)).all()
 
 
+@pytest.mark.parametrize("cache", [False, True])
+def test_batches_are_aligned_and_cpu_devices_take_them_without_a_copy(data_dir, cache):
+    """Both ways of batching (per-step stacking; one gather from the cache) allocate
+    64-byte-aligned arrays, which the loop's ``global_batch`` hands to XLA:CPU as is."""
+    import jax
+    from herolion.trainer import mesh as mesh_lib, sharding
+    from herolion.trainer.loop import global_batch
+    pp = 'decode|value_range(-1, 1)|onehot(10)|keep("image", "labels")' if cache else PP
+    it = pipeline.train_iterator(cfg(data_dir, pp=pp, cache=cache), seed=0, process_index=0,
+                                 process_count=1)
+    batches = take(it, 3)
+    assert all(v.ctypes.data % 64 == 0 for b in batches for v in b.values())
+    mesh = mesh_lib.make_mesh("data=1", jax.devices()[:1])
+    on_device = global_batch(batches[-1], sharding.batch_sharding(mesh))
+    for key in ("image", "labels"):   # ("id" is int64: JAX converts it, a copy)
+        assert np.asarray(on_device[key]).ctypes.data == batches[-1][key].ctypes.data, key
+
+
 def test_same_seed_same_batches_other_seed_differs(data_dir):
     c = cfg(data_dir)
     a = take(pipeline.train_iterator(c, seed=7, process_index=0, process_count=1), 3)
